@@ -1,0 +1,376 @@
+"""`ColoniesClient`: every call of the Rust SDK, same names, same argument order, async.
+
+Each method builds one signed envelope (`envelope.build_request`), sends it through the
+transport seam and parses the reply (`envelope.parse_reply`). The private key is the last
+argument of every call, as in the Rust SDK, so one client can act for several identities.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from .envelope import build_request, parse_reply
+from .errors import ProtocolError, RequestTimeout, ServerError
+from .objects import (
+    Attribute,
+    Blueprint,
+    BlueprintDefinition,
+    Capabilities,
+    ChannelEntry,
+    Colony,
+    Executor,
+    Function,
+    FunctionSpec,
+    Log,
+    Model,
+    Process,
+    ProcessGraph,
+    Statistics,
+    User,
+    WorkflowSpec,
+)
+from .transport import Transport, default_transport
+
+M = TypeVar("M", bound=Model)
+
+DEFAULT_TIMEOUT = 30.0
+# Extra time the HTTP request gets beyond the server-side long-poll timeout of `assign`.
+LONG_POLL_MARGIN = 10.0
+
+
+def _many(cls: type[M], data: Any) -> list[M]:
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise ProtocolError(f"expected a list of {cls.__name__}, got {type(data).__name__}")
+    return [cls.from_dict(item) for item in data]
+
+
+class ColoniesClient:
+    def __init__(self, server_url: str, transport: Transport | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.server_url = server_url.rstrip("/")
+        self.transport = transport or default_transport()
+        self.timeout = timeout
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.server_url}/api"
+
+    @property
+    def pubsub_url(self) -> str:
+        base = self.server_url
+        if base.startswith("https://"):
+            return "wss://" + base.removeprefix("https://") + "/pubsub"
+        return "ws://" + base.removeprefix("http://") + "/pubsub"
+
+    async def rpc(self, msgtype: str, payload: dict[str, Any], prvkey: str | None, timeout: float | None = None) -> Any:
+        """Send one message and return the decoded reply payload (``None`` for an empty reply)."""
+        body = build_request(msgtype, payload, prvkey)
+        status, text = await self.transport.post(self.api_url, body, timeout or self.timeout)
+        return parse_reply(status, text)
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+
+    async def __aenter__(self) -> ColoniesClient:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
+    # ------------------------------------------------------------------ server
+
+    async def version(self) -> dict[str, Any]:
+        return await self.rpc("versionmsg", {}, None) or {}
+
+    async def get_server_info(self) -> dict[str, Any]:
+        return await self.rpc("getserverinfomsg", {}, None) or {}
+
+    # ------------------------------------------------------------------ colonies
+
+    async def add_colony(self, colony: Colony, prvkey: str) -> Colony:
+        return Colony.from_dict(await self.rpc("addcolonymsg", {"colony": colony.to_dict()}, prvkey))
+
+    async def remove_colony(self, colony_name: str, prvkey: str) -> None:
+        await self.rpc("removecolonymsg", {"colonyname": colony_name}, prvkey)
+
+    async def get_colony(self, colonyname: str, prvkey: str) -> Colony:
+        return Colony.from_dict(await self.rpc("getcolonymsg", {"colonyname": colonyname}, prvkey))
+
+    async def get_colonies(self, prvkey: str) -> list[Colony]:
+        return _many(Colony, await self.rpc("getcoloniesmsg", {}, prvkey))
+
+    async def add_user(self, user: User, prvkey: str) -> User:
+        return User.from_dict(await self.rpc("addusermsg", {"user": user.to_dict()}, prvkey))
+
+    # ------------------------------------------------------------------ executors
+
+    async def add_executor(self, executor: Executor, prvkey: str) -> Executor:
+        return Executor.from_dict(await self.rpc("addexecutormsg", {"executor": executor.to_dict()}, prvkey))
+
+    async def approve_executor(self, colonyname: str, executorname: str, prvkey: str) -> None:
+        await self.rpc("approveexecutormsg", {"colonyname": colonyname, "executorname": executorname}, prvkey)
+
+    async def reject_executor(self, colonyname: str, executorname: str, prvkey: str) -> None:
+        await self.rpc("rejectexecutormsg", {"colonyname": colonyname, "executorname": executorname}, prvkey)
+
+    async def remove_executor(self, colonyname: str, executorname: str, prvkey: str) -> None:
+        await self.rpc("removeexecutormsg", {"colonyname": colonyname, "executorname": executorname}, prvkey)
+
+    async def get_executor(self, colonyname: str, executorname: str, prvkey: str) -> Executor:
+        payload = {"colonyname": colonyname, "executorname": executorname}
+        return Executor.from_dict(await self.rpc("getexecutormsg", payload, prvkey))
+
+    async def get_executors(self, colonyname: str, prvkey: str) -> list[Executor]:
+        return _many(Executor, await self.rpc("getexecutorsmsg", {"colonyname": colonyname}, prvkey))
+
+    async def update_executor(self, colonyname: str, executorname: str, capabilities: Capabilities, prvkey: str) -> None:
+        """Report the executor's capabilities (signed by the executor itself)."""
+        payload = {"colonyname": colonyname, "executorname": executorname, "capabilities": capabilities.to_dict()}
+        await self.rpc("updateexecutormsg", payload, prvkey)
+
+    # ------------------------------------------------------------------ processes
+
+    async def submit(self, spec: FunctionSpec, prvkey: str) -> Process:
+        return Process.from_dict(await self.rpc("submitfuncspecmsg", {"spec": spec.to_dict()}, prvkey))
+
+    async def assign(self, colonyname: str, timeout: int, prvkey: str, availablecpu: str = "", availablemem: str = "") -> Process | None:
+        """Long-poll for a process for up to `timeout` seconds.
+
+        Returns ``None`` when the poll expires with nothing to do: that is the normal empty
+        result, not an error. Connection problems raise `ConnectionFailed`/`RequestTimeout`.
+        """
+        payload = {"colonyname": colonyname, "timeout": timeout, "availablecpu": availablecpu, "availablemem": availablemem}
+        try:
+            data = await self.rpc("assignprocessmsg", payload, prvkey, timeout=max(timeout, 0) + LONG_POLL_MARGIN)
+        except ServerError as exc:
+            if exc.status == 404:  # "No process available for assignment"
+                return None
+            raise
+        return Process.from_dict(data)
+
+    async def close(self, processid: str, prvkey: str, output: list[Any] | None = None) -> None:
+        """Close a process as successful, optionally with its output (replaces earlier output)."""
+        payload: dict[str, Any] = {"processid": processid}
+        if output is not None:
+            payload["out"] = list(output)
+        await self.rpc("closesuccessfulmsg", payload, prvkey)
+
+    async def fail(self, processid: str, prvkey: str, errors: list[str] | None = None) -> None:
+        """Close a process as failed, with readable errors."""
+        await self.rpc("closefailedmsg", {"processid": processid, "errors": list(errors or [])}, prvkey)
+
+    async def get_process(self, processid: str, prvkey: str) -> Process:
+        return Process.from_dict(await self.rpc("getprocessmsg", {"processid": processid}, prvkey))
+
+    async def get_processes(
+        self, colonyname: str, count: int, state: int, prvkey: str, executortype: str = "", label: str = "", initiator: str = ""
+    ) -> list[Process]:
+        payload = {
+            "colonyname": colonyname, "count": count, "state": state,
+            "executortype": executortype, "label": label, "initiator": initiator,
+        }
+        return _many(Process, await self.rpc("getprocessesmsg", payload, prvkey))
+
+    async def remove_process(self, processid: str, prvkey: str) -> None:
+        await self.rpc("removeprocessmsg", {"processid": processid, "all": False}, prvkey)
+
+    async def remove_all_processes(self, colonyname: str, state: int, prvkey: str) -> None:
+        await self.rpc("removeallprocessesmsg", {"colonyname": colonyname, "state": state}, prvkey)
+
+    async def cancel_process(self, processid: str, prvkey: str) -> None:
+        await self.rpc("cancelprocessmsg", {"processid": processid}, prvkey)
+
+    async def set_output(self, processid: str, output: list[Any], prvkey: str) -> None:
+        await self.rpc("setoutputmsg", {"processid": processid, "out": list(output)}, prvkey)
+
+    async def add_attr(self, attr: Attribute, prvkey: str) -> Attribute:
+        return Attribute.from_dict(await self.rpc("addattributemsg", {"attribute": attr.to_dict()}, prvkey))
+
+    async def get_attr(self, attributeid: str, prvkey: str) -> Attribute:
+        return Attribute.from_dict(await self.rpc("getattributemsg", {"attributeid": attributeid}, prvkey))
+
+    # ------------------------------------------------------------------ workflows
+
+    async def submit_workflow(self, workflowspec: WorkflowSpec, prvkey: str) -> ProcessGraph:
+        return ProcessGraph.from_dict(await self.rpc("submitworkflowspecmsg", {"spec": workflowspec.to_dict()}, prvkey))
+
+    async def get_processgraph(self, processgraphid: str, prvkey: str) -> ProcessGraph:
+        return ProcessGraph.from_dict(await self.rpc("getprocessgraphmsg", {"processgraphid": processgraphid}, prvkey))
+
+    async def get_processgraphs(self, colonyname: str, count: int, state: int, prvkey: str) -> list[ProcessGraph]:
+        payload = {"colonyname": colonyname, "count": count, "state": state}
+        return _many(ProcessGraph, await self.rpc("getprocessgraphsmsg", payload, prvkey))
+
+    async def remove_processgraph(self, processgraphid: str, prvkey: str) -> None:
+        await self.rpc("removeprocessgraphmsg", {"processgraphid": processgraphid, "all": False}, prvkey)
+
+    async def remove_all_processgraphs(self, colonyname: str, state: int, prvkey: str) -> None:
+        await self.rpc("removeallprocessgraphsmsg", {"colonyname": colonyname, "state": state}, prvkey)
+
+    # ------------------------------------------------------------------ logs
+
+    async def add_log(self, log: Log, prvkey: str) -> None:
+        await self.rpc("addlogmsg", {"processid": log.processid, "message": log.message}, prvkey)
+
+    async def get_logs(
+        self, colonyname: str, processid: str, executorname: str, count: int, since: int, prvkey: str, latest: bool = False
+    ) -> list[Log]:
+        payload = {
+            "colonyname": colonyname, "processid": processid, "executorname": executorname,
+            "count": count, "since": since, "latest": latest,
+        }
+        return _many(Log, await self.rpc("getlogsmsg", payload, prvkey))
+
+    # ------------------------------------------------------------------ channels
+
+    async def channel_append(
+        self, processid: str, channelname: str, sequence: int, data: str | bytes, data_type: str, inreplyto: int, prvkey: str
+    ) -> None:
+        raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        payload: dict[str, Any] = {
+            "processid": processid, "name": channelname, "sequence": sequence,
+            "payload": base64.b64encode(raw).decode("ascii"),
+        }
+        if inreplyto:
+            payload["inreplyto"] = inreplyto
+        if data_type:
+            payload["payloadtype"] = data_type
+        await self.rpc("channelappendmsg", payload, prvkey)
+
+    async def channel_read(self, processid: str, channelname: str, afterseq: int, limit: int, prvkey: str) -> list[ChannelEntry]:
+        payload = {"processid": processid, "name": channelname, "afterseq": afterseq, "limit": limit}
+        return _many(ChannelEntry, await self.rpc("channelreadmsg", payload, prvkey))
+
+    # ------------------------------------------------------------------ subscriptions (WebSocket /pubsub)
+
+    async def subscribe_process(self, process: Process, state: int, timeout: int, prvkey: str) -> Process:
+        """Wait until `process` is (or gets) in `state`; return it, re-read with its output.
+
+        Raises `RequestTimeout` when the server ends the subscription after `timeout` s.
+        """
+        payload = {
+            "colonyname": process.spec.conditions.colonyname, "processid": process.processid,
+            "executortype": process.spec.conditions.executortype, "state": state, "timeout": timeout,
+        }
+        ws = await self.transport.connect_ws(self.pubsub_url, self.timeout)
+        try:
+            await ws.send(build_request("subscribeprocessmsg", payload, prvkey))
+            while True:
+                frame = await ws.recv(timeout + LONG_POLL_MARGIN)
+                if frame is None:
+                    raise RequestTimeout(f"process {process.processid} did not reach state {state} within {timeout} s")
+                event = Process.from_dict(parse_reply(200, frame))
+                if event.state == state:
+                    break
+        finally:
+            await ws.close()
+        # The event's Process may lack `out`: read it back whole.
+        return await self.get_process(process.processid, prvkey)
+
+    async def subscribe_channel(
+        self,
+        processid: str,
+        channelname: str,
+        afterseq: int,
+        timeout: int,
+        prvkey: str,
+        callback: Callable[[list[ChannelEntry]], bool] | None = None,
+    ) -> list[ChannelEntry]:
+        """Receive channel entries as they are appended; `callback` returns False to stop.
+
+        Returns every entry received. Ends when the callback says stop, an "end" entry
+        arrives (if there is no callback), or the server closes the subscription after `timeout` s.
+        """
+        payload = {"processid": processid, "name": channelname, "afterseq": afterseq, "timeout": timeout}
+        received: list[ChannelEntry] = []
+        ws = await self.transport.connect_ws(self.pubsub_url, self.timeout)
+        try:
+            await ws.send(build_request("subscribechannelmsg", payload, prvkey))
+            while True:
+                try:
+                    frame = await ws.recv(timeout + LONG_POLL_MARGIN)
+                except RequestTimeout:
+                    break
+                if frame is None:
+                    break
+                entries = _many(ChannelEntry, parse_reply(200, frame))
+                received.extend(entries)
+                if callback is not None:
+                    if callback(entries) is False:
+                        break
+                elif any(e.type == "end" for e in entries):
+                    break
+                if not entries:  # the server's "timed out" frame
+                    break
+        finally:
+            await ws.close()
+        return received
+
+    # ------------------------------------------------------------------ statistics
+
+    async def get_statistics(self, colonyname: str, prvkey: str) -> Statistics:
+        return Statistics.from_dict(await self.rpc("getcolonystatsmsg", {"colonyname": colonyname}, prvkey))
+
+    async def get_server_statistics(self, prvkey: str) -> Statistics:
+        """Server-wide statistics (server key)."""
+        return Statistics.from_dict(await self.rpc("getstatisticsmsg", {}, prvkey))
+
+    # ------------------------------------------------------------------ functions
+
+    async def add_function(self, function: Function, prvkey: str) -> Function:
+        return Function.from_dict(await self.rpc("addfunctionmsg", {"fun": function.to_dict()}, prvkey))
+
+    async def get_functions(self, colonyname: str, prvkey: str) -> list[Function]:
+        return _many(Function, await self.rpc("getfunctionsmsg", {"colonyname": colonyname, "executorname": ""}, prvkey))
+
+    async def get_functions_by_executor(self, colonyname: str, executorname: str, prvkey: str) -> list[Function]:
+        # The server has no getfunctionsbyexecutormsg: getfunctionsmsg filters by executorname.
+        payload = {"colonyname": colonyname, "executorname": executorname}
+        return _many(Function, await self.rpc("getfunctionsmsg", payload, prvkey))
+
+    async def remove_function(self, functionid: str, prvkey: str) -> None:
+        await self.rpc("removefunctionmsg", {"functionid": functionid}, prvkey)
+
+    # ------------------------------------------------------------------ blueprints
+
+    async def add_blueprint_definition(self, definition: BlueprintDefinition, prvkey: str) -> BlueprintDefinition:
+        data = await self.rpc("addblueprintdefinitionmsg", {"blueprintdefinition": definition.to_dict()}, prvkey)
+        return BlueprintDefinition.from_dict(data)
+
+    async def get_blueprint_definition(self, colonyname: str, name: str, prvkey: str) -> BlueprintDefinition:
+        data = await self.rpc("getblueprintdefinitionmsg", {"colonyname": colonyname, "name": name}, prvkey)
+        return BlueprintDefinition.from_dict(data)
+
+    async def get_blueprint_definitions(self, colonyname: str, prvkey: str) -> list[BlueprintDefinition]:
+        return _many(BlueprintDefinition, await self.rpc("getblueprintdefinitionsmsg", {"colonyname": colonyname}, prvkey))
+
+    async def remove_blueprint_definition(self, colonyname: str, name: str, prvkey: str) -> None:
+        await self.rpc("removeblueprintdefinitionmsg", {"namespace": colonyname, "name": name}, prvkey)
+
+    async def add_blueprint(self, blueprint: Blueprint, prvkey: str) -> Blueprint:
+        return Blueprint.from_dict(await self.rpc("addblueprintmsg", {"blueprint": blueprint.to_dict()}, prvkey))
+
+    async def get_blueprint(self, colonyname: str, name: str, prvkey: str) -> Blueprint:
+        return Blueprint.from_dict(await self.rpc("getblueprintmsg", {"namespace": colonyname, "name": name}, prvkey))
+
+    async def get_blueprints(self, colonyname: str, kind: str, location: str, prvkey: str) -> list[Blueprint]:
+        payload = {"namespace": colonyname, "kind": kind, "locationname": location}
+        return _many(Blueprint, await self.rpc("getblueprintsmsg", payload, prvkey))
+
+    async def update_blueprint(self, blueprint: Blueprint, force_generation: bool, prvkey: str) -> Blueprint:
+        payload = {"blueprint": blueprint.to_dict(), "forcegeneration": force_generation}
+        return Blueprint.from_dict(await self.rpc("updateblueprintmsg", payload, prvkey))
+
+    async def remove_blueprint(self, colonyname: str, name: str, prvkey: str) -> None:
+        await self.rpc("removeblueprintmsg", {"namespace": colonyname, "name": name}, prvkey)
+
+    async def update_blueprint_status(self, colonyname: str, name: str, status: dict[str, Any], prvkey: str) -> None:
+        payload = {"colonyname": colonyname, "blueprintname": name, "status": status}
+        await self.rpc("updateblueprintstatusmsg", payload, prvkey)
+
+    async def reconcile_blueprint(self, colonyname: str, name: str, force: bool, prvkey: str) -> Process:
+        data = await self.rpc("reconcileblueprintmsg", {"namespace": colonyname, "name": name, "force": force}, prvkey)
+        return Process.from_dict(data)

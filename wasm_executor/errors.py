@@ -1,0 +1,49 @@
+"""The SDK's exception tree.
+
+Three kinds of failure are told apart by type, never by message text:
+a connection that could not be made (`ConnectionFailed`), a request that ran out of
+time (`RequestTimeout`), and a well-formed error reply from the server (`ServerError`).
+An empty `assign` long-poll is not an error at all: `assign` returns ``None``.
+"""
+
+from __future__ import annotations
+
+
+class RPCError(Exception):
+    """Base of every error a client call raises (named after the Rust SDK's RPCError)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+    def conn_err(self) -> bool:
+        """True when the server could not be reached or did not answer in time: worth a retry."""
+        return False
+
+    def __str__(self) -> str:
+        return f"{self.message} (HTTP {self.status})" if self.status else self.message
+
+
+class ConnectionFailed(RPCError):
+    """The server could not be reached (refused, reset, DNS, CORS, network down)."""
+
+    def conn_err(self) -> bool:
+        return True
+
+
+class RequestTimeout(RPCError):
+    """No answer within the time allowed (the transport gave up, or a subscription ran out)."""
+
+    def conn_err(self) -> bool:
+        return True
+
+
+class ServerError(RPCError):
+    """The server answered with an error reply: `status` is its HTTP status, `message` its text."""
+
+    status: int
+
+
+class ProtocolError(RPCError):
+    """The server's reply could not be understood (not JSON, bad base64, wrong shape)."""

@@ -1,0 +1,101 @@
+"""Browser transport: JS `fetch` and `WebSocket` through pyodide.ffi.
+
+The only module that imports `js`. Async fetch keeps the page (or worker) responsive during a
+long-poll; synchronous XHR would freeze the thread for the whole poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from ..errors import ConnectionFailed, RequestTimeout
+from .base import Transport, WebSocket
+
+
+def _js_error_name(exc: BaseException) -> str:
+    return str(getattr(exc, "name", "") or type(exc).__name__)
+
+
+class _JsWebSocket(WebSocket):
+    def __init__(self, url: str) -> None:
+        import js
+        from pyodide.ffi import create_proxy
+
+        loop = asyncio.get_event_loop()
+        self._frames: asyncio.Queue[str | None] = asyncio.Queue()
+        self.opened: asyncio.Future[None] = loop.create_future()
+        self._ws: Any = js.WebSocket.new(url)
+
+        def on_open(_event: Any) -> None:
+            if not self.opened.done():
+                self.opened.set_result(None)
+
+        def on_message(event: Any) -> None:
+            self._frames.put_nowait(str(event.data))
+
+        def on_close(_event: Any) -> None:
+            if not self.opened.done():
+                self.opened.set_exception(ConnectionFailed(f"cannot open WebSocket {url}"))
+            self._frames.put_nowait(None)
+
+        self._proxies = {
+            "open": create_proxy(on_open),
+            "message": create_proxy(on_message),
+            "close": create_proxy(on_close),
+        }
+        for kind, proxy in self._proxies.items():
+            self._ws.addEventListener(kind, proxy)
+
+    async def send(self, text: str) -> None:
+        try:
+            self._ws.send(text)
+        except Exception as exc:  # a JsException: socket not open
+            raise ConnectionFailed(f"WebSocket send failed: {exc}") from exc
+
+    async def recv(self, timeout: float) -> str | None:
+        try:
+            return await asyncio.wait_for(self._frames.get(), timeout)
+        except TimeoutError:
+            raise RequestTimeout(f"no WebSocket message within {timeout:g} s") from None
+
+    async def close(self) -> None:
+        self._ws.close()
+        for kind, proxy in self._proxies.items():
+            self._ws.removeEventListener(kind, proxy)
+            proxy.destroy()
+        self._proxies = {}
+
+
+class PyodideTransport(Transport):
+    async def post(self, url: str, body: str, timeout: float) -> tuple[int, str]:
+        import js
+        from pyodide.ffi import JsException, to_js
+
+        options = to_js(
+            {
+                "method": "POST",
+                "body": body,
+                # text/plain keeps this a "simple" CORS request: no preflight round trip.
+                "headers": {"Content-Type": "text/plain"},
+                "signal": js.AbortSignal.timeout(int(timeout * 1000)),
+            },
+            dict_converter=js.Object.fromEntries,
+        )
+        try:
+            response = await js.fetch(url, options)
+            text = await response.text()
+        except JsException as exc:
+            if _js_error_name(exc) in ("TimeoutError", "AbortError"):
+                raise RequestTimeout(f"no answer from {url} within {timeout:g} s") from None
+            raise ConnectionFailed(f"cannot reach {url}: {exc}") from None
+        return int(response.status), str(text)
+
+    async def connect_ws(self, url: str, timeout: float) -> WebSocket:
+        ws = _JsWebSocket(url)
+        try:
+            await asyncio.wait_for(asyncio.shield(ws.opened), timeout)
+        except TimeoutError:
+            await ws.close()
+            raise RequestTimeout(f"WebSocket {url} did not open within {timeout:g} s") from None
+        return ws
