@@ -446,7 +446,11 @@ def build_wheel(py: Path) -> Path:
     out = DIST / "wheel"
     shutil.rmtree(out, ignore_errors=True)
     say("building the wasm-executor wheel")
-    run("build wheel", [str(py), "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(ROOT)], capture=True)
+    run(
+        "build wheel",
+        [str(py), "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(out), str(ROOT)],
+        capture=True,
+    )
     wheels = list(out.glob("wasm_executor-*-py3-none-any.whl"))
     if len(wheels) != 1:
         raise StepFailed(f"step 'build wheel': expected one py3-none-any wheel in {out}, found {wheels}")
@@ -498,10 +502,9 @@ def wheel_lock_entry(wheel: Path) -> tuple[str, dict[str, object]]:
     depends = []
     for req in re.findall(r"^Requires-Dist: (.+)$", meta, re.M):
         if ";" in req:
-            marker = req.split(";", 1)[1]
-            # Extras and non-browser platforms are not installed in Pyodide.
-            if "extra" in marker or "emscripten" in marker:
-                continue
+            # Every marked requirement in what we ship is for another platform, an old Python
+            # or an extra (aiohttp: not emscripten; colorama: win32; tomli: < 3.11): none is installed.
+            continue
         depends.append(re.split(r"[ ;<>=!~\[(]", req.strip(), maxsplit=1)[0].lower())
     key = name.lower().replace("_", "-")
     return key, {

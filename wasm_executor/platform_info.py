@@ -1,0 +1,78 @@
+"""What the executor knows about where it runs: browser APIs in Pyodide, the OS in CPython.
+
+In Pyodide `js` is the page's or worker's global scope, so `js.navigator` is the browser's
+Navigator (or WorkerNavigator). Imported lazily: this module loads in plain CPython too.
+"""
+
+from __future__ import annotations
+
+import locale
+import os
+import platform
+import sys
+import time
+from typing import Any
+
+from .objects import Capabilities, Hardware, Software
+from .transport import in_pyodide
+
+PACKAGE_VERSION = "0.1.0"
+
+
+def _browser_info() -> dict[str, Any]:
+    import js
+
+    nav = js.navigator
+    info: dict[str, Any] = {
+        "runtime": "pyodide",
+        "userAgent": str(nav.userAgent),
+        "language": str(nav.language),
+        "languages": [str(x) for x in (nav.languages or [])],
+        "platform": str(getattr(nav, "platform", "") or ""),
+        "hardwareConcurrency": int(nav.hardwareConcurrency or 0),
+        "onLine": bool(nav.onLine),
+        "timezone": str(js.Intl.DateTimeFormat.new().resolvedOptions().timeZone),
+        "python": sys.version.split()[0],
+    }
+    memory = getattr(nav, "deviceMemory", None)  # Chromium only, in GiB
+    if memory is not None:
+        info["deviceMemoryGiB"] = float(memory)
+    return info
+
+
+def _native_info() -> dict[str, Any]:
+    lang = locale.getlocale()[0] or "C"
+    return {
+        "runtime": "cpython",
+        "userAgent": f"CPython/{platform.python_version()} ({platform.platform()})",
+        "language": lang,
+        "languages": [lang],
+        "platform": sys.platform,
+        "hardwareConcurrency": os.cpu_count() or 0,
+        "onLine": True,
+        "timezone": time.tzname[0],
+        "python": platform.python_version(),
+    }
+
+
+def platform_info() -> dict[str, Any]:
+    return _browser_info() if in_pyodide() else _native_info()
+
+
+def capabilities() -> Capabilities:
+    """What the executor reports to the colony with `update_executor`."""
+    info = platform_info()
+    memory = f"{info['deviceMemoryGiB']:g}Gi" if "deviceMemoryGiB" in info else ""
+    hw = Hardware(
+        model=info["userAgent"][:200],
+        nodes=1,
+        cores=int(info["hardwareConcurrency"]),
+        mem=memory,
+        platform="browser" if info["runtime"] == "pyodide" else info["platform"],
+        architecture="wasm32" if info["runtime"] == "pyodide" else platform.machine(),
+    )
+    sw = [
+        Software(name="python", type=info["runtime"], version=info["python"]),
+        Software(name="wasm-executor", type="executor", version=PACKAGE_VERSION),
+    ]
+    return Capabilities(hardware=[hw], software=sw)
