@@ -108,14 +108,14 @@ def apt_install(step: str, packages: list[str]) -> None:
     fresh = any(stamp.glob("*Packages*")) if stamp.exists() else False
     if not fresh:
         say(f"{step}: apt-get update")
-        run(step, prefix + ["apt-get", "update", "-q"])
+        run(step, [*prefix, "apt-get", "update", "-q"])
     say(f"{step}: apt-get install {' '.join(packages)} (this can take a few minutes)")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    proc = run(step, prefix + ["apt-get", "install", "-y", "-q", *packages], env=env, check=False)
+    proc = run(step, [*prefix, "apt-get", "install", "-y", "-q", *packages], env=env, check=False)
     if proc.returncode != 0:
         # An old package list is the usual cause: refresh once and retry.
-        run(step, prefix + ["apt-get", "update", "-q"])
-        run(step, prefix + ["apt-get", "install", "-y", "-q", *packages], env=env)
+        run(step, [*prefix, "apt-get", "update", "-q"])
+        run(step, [*prefix, "apt-get", "install", "-y", "-q", *packages], env=env)
 
 
 # --------------------------------------------------------------------------- PostgreSQL
@@ -467,7 +467,8 @@ def ensure_pyodide_npm() -> Path:
         npm = shutil.which("npm") or "npm"
     (TOOLS / "npm").mkdir(parents=True, exist_ok=True)
     say(f"npm install pyodide@{PYODIDE_VERSION}")
-    run("npm install pyodide", [npm, "install", "--prefix", str(TOOLS / "npm"), "--no-audit", "--no-fund", f"pyodide@{PYODIDE_VERSION}"], capture=True)
+    npm_cmd = [npm, "install", "--prefix", str(TOOLS / "npm"), "--no-audit", "--no-fund", f"pyodide@{PYODIDE_VERSION}"]
+    run("npm install pyodide", npm_cmd, capture=True)
     return pkg
 
 

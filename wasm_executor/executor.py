@@ -14,6 +14,7 @@ Failure rules:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -97,10 +98,8 @@ class ColonyExecutor:
     # ------------------------------------------------------------------ reporting
 
     def emit(self, kind: str, **data: Any) -> None:
-        try:
+        with contextlib.suppress(Exception):
             self._on_event(kind, data)
-        except Exception:  # noqa: BLE001 - a broken listener must not stop the executor
-            pass
 
     def _set_state(self, state: str, detail: str = "") -> None:
         self.state = state
@@ -120,10 +119,8 @@ class ColonyExecutor:
 
     async def _pause(self, seconds: float) -> None:
         """Sleep, but wake at once when stop() is called."""
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop.wait(), seconds)
-        except TimeoutError:
-            pass
 
     async def run(self) -> None:
         """Register, then serve until stop(). Never raises for network or server trouble."""
@@ -131,7 +128,7 @@ class ColonyExecutor:
         try:
             if await self.register():
                 await self.serve()
-        except Exception as exc:  # noqa: BLE001 - the page must learn of any crash
+        except Exception as exc:
             self._set_state(ERROR, f"{type(exc).__name__}: {exc}")
             raise
         self._set_state(STOPPED)
@@ -255,7 +252,7 @@ class ColonyExecutor:
             output = await self.functions.call(spec.funcname, spec.args, spec.kwargs)
         except FunctionError as exc:
             error = str(exc)
-        except Exception as exc:  # noqa: BLE001 - any function bug fails only this process
+        except Exception as exc:
             error = f"{spec.funcname} raised {type(exc).__name__}: {exc}"
         millis = round((time.perf_counter() - started) * 1000, 1)
         line = f"{spec.funcname}({', '.join(map(_short, spec.args))}) -> {error or _short(output)} in {millis} ms"

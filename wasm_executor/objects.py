@@ -19,7 +19,8 @@ WAITING, RUNNING, SUCCESS, FAILED, CANCELLED = 0, 1, 2, 3, 4
 # Executor states
 PENDING, APPROVED, REJECTED, UNREGISTERED = 0, 1, 2, 3
 # Attribute types
-IN, OUT, ERR, ENV = 0, 1, 2, 4
+# The server (v1.9.12 pkg/core/attribute.go) uses ENV = 3; the Rust SDK reference says 4. The server wins.
+IN, OUT, ERR, ENV = 0, 1, 2, 3
 
 UNSET_TIME = "0001-01-01T00:00:00Z"
 
@@ -398,17 +399,17 @@ class Blueprint(Model):
 @dataclass
 class BlueprintDefinitionNames(Model):
     kind: str = ""
-    listKind: str = ""  # noqa: N815 - the server's JSON name
+    listKind: str = ""
     singular: str = ""
     plural: str = ""
-    shortNames: list[str] = field(default_factory=list)  # noqa: N815
+    shortNames: list[str] = field(default_factory=list)
 
 
 @dataclass
 class BlueprintHandler(Model):
-    executorType: str = ""  # noqa: N815
-    functionName: str = ""  # noqa: N815
-    reconcileInterval: int = 0  # noqa: N815
+    executorType: str = ""
+    functionName: str = ""
+    reconcileInterval: int = 0
 
 
 @dataclass

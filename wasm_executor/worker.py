@@ -55,7 +55,7 @@ def start(settings: dict[str, Any]) -> None:
 async def _run(executor: ColonyExecutor) -> None:
     try:
         await executor.run()
-    except Exception as exc:  # noqa: BLE001 - already reported as state "error"
+    except Exception as exc:
         post("log", message=f"executor stopped: {type(exc).__name__}: {exc}")
     finally:
         await executor.client.aclose()

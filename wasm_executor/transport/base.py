@@ -31,5 +31,5 @@ class Transport(ABC):
     @abstractmethod
     async def connect_ws(self, url: str, timeout: float) -> WebSocket: ...
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Release pooled connections (a no-op where there are none)."""

@@ -6,8 +6,6 @@ standard library has no async HTTP client and no WebSocket client at all.
 
 from __future__ import annotations
 
-import asyncio
-
 import aiohttp
 
 from ..errors import ConnectionFailed, RequestTimeout
@@ -58,7 +56,7 @@ class NativeTransport(Transport):
                 timeout=aiohttp.ClientTimeout(total=timeout),
             ) as resp:
                 return resp.status, await resp.text()
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             raise RequestTimeout(f"no answer from {url} within {timeout:g} s") from None
         except (aiohttp.ClientError, OSError) as exc:
             raise ConnectionFailed(f"cannot reach {url}: {exc}") from exc
@@ -67,7 +65,7 @@ class NativeTransport(Transport):
         session = self._get_session()
         try:
             ws = await session.ws_connect(url, timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=timeout))
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             raise RequestTimeout(f"WebSocket {url} did not open within {timeout:g} s") from None
         except (aiohttp.ClientError, OSError) as exc:
             raise ConnectionFailed(f"cannot open WebSocket {url}: {exc}") from exc

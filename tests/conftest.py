@@ -1,0 +1,122 @@
+"""Shared fixtures: the real local ColonyOS (from `python build.py up`) and its keys.
+
+A test that needs the server and finds none FAILS with the command that brings it up;
+nothing here skips. Point the suite at another server with the same COLONIES_* variables
+that `source .colonies/dev.env` exports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import subprocess
+import urllib.request
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from wasm_executor import ColoniesClient, Executor, gen_id, gen_prvkey
+
+ROOT = Path(__file__).resolve().parents[1]
+DEV_ENV = ROOT / ".colonies" / "dev.env"
+COLONIES_BIN = ROOT / ".tools" / "bin" / "colonies"
+
+
+def _load_dev_env() -> dict[str, str]:
+    env: dict[str, str] = {}
+    if DEV_ENV.exists():
+        for line in DEV_ENV.read_text().splitlines():
+            if line.startswith("export ") and "=" in line and not line.startswith("export PATH"):
+                key, value = line.removeprefix("export ").split("=", 1)
+                env[key] = value
+    for key, value in os.environ.items():
+        if key.startswith("COLONIES_"):
+            env[key] = value
+    return env
+
+
+@dataclass(frozen=True)
+class Colony:
+    """What a test needs to act on the real colony."""
+
+    url: str
+    name: str
+    colony_prvkey: str
+    user_prvkey: str
+    server_prvkey: str
+    env: dict[str, str]
+
+    def cli(self, *args: str, prvkey: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """Run the real `colonies` CLI as the colony's user (or with another key)."""
+        env = {**os.environ, **self.env}
+        if prvkey:
+            env["COLONIES_PRVKEY"] = prvkey
+        exe = str(COLONIES_BIN) if COLONIES_BIN.exists() else "colonies"
+        return subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def colony() -> Colony:
+    env = _load_dev_env()
+    missing = [k for k in ("COLONIES_SERVER_HOST", "COLONIES_COLONY_PRVKEY", "COLONIES_PRVKEY") if k not in env]
+    if missing:
+        pytest.fail(f"no ColonyOS configured ({', '.join(missing)} unset): run `python build.py up` first")
+    scheme = "https" if env.get("COLONIES_TLS", "false").lower() == "true" else "http"
+    url = f"{scheme}://{env['COLONIES_SERVER_HOST']}:{env.get('COLONIES_SERVER_PORT', '50080')}"
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=5) as r:
+            assert r.status == 200
+    except OSError as exc:
+        pytest.fail(f"ColonyOS at {url} does not answer /health ({exc}): run `python build.py up`")
+    return Colony(
+        url=url,
+        name=env.get("COLONIES_COLONY_NAME", "dev"),
+        colony_prvkey=env["COLONIES_COLONY_PRVKEY"],
+        user_prvkey=env["COLONIES_PRVKEY"],
+        server_prvkey=env.get("COLONIES_SERVER_PRVKEY", ""),
+        env=env,
+    )
+
+
+@pytest_asyncio.fixture
+async def client(colony: Colony) -> AsyncIterator[ColoniesClient]:
+    async with ColoniesClient(colony.url) as c:
+        yield c
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(4)}"
+
+
+@dataclass
+class TestExecutor:
+    name: str
+    executortype: str
+    prvkey: str
+
+    @property
+    def executorid(self) -> str:
+        return gen_id(self.prvkey)
+
+
+@pytest_asyncio.fixture
+async def make_executor(colony: Colony, client: ColoniesClient) -> AsyncIterator[Callable[..., object]]:
+    """Factory: an approved executor with its own key and a type no other test uses."""
+    made: list[TestExecutor] = []
+
+    async def make(approve: bool = True, executortype: str | None = None) -> TestExecutor:
+        ex = TestExecutor(unique("pytest"), executortype or unique("pytype"), gen_prvkey())
+        await client.add_executor(Executor.new(ex.name, ex.executorid, ex.executortype, colony.name), colony.colony_prvkey)
+        if approve:
+            await client.approve_executor(colony.name, ex.name, colony.colony_prvkey)
+        made.append(ex)
+        return ex
+
+    yield make
+    for ex in made:
+        with contextlib.suppress(Exception):
+            await client.remove_executor(colony.name, ex.name, colony.colony_prvkey)
