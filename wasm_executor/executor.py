@@ -162,6 +162,8 @@ class ColonyExecutor:
         try:
             await self.client.add_executor(executor, cfg.colony_prvkey)
         except ServerError as exc:
+            if exc.status == 403:  # not the colony owner's key
+                raise
             # A server without re-registration refuses an existing name: approving it may still work.
             self.emit("log", message=f"add executor: {exc.message}")
         await self.client.approve_executor(cfg.colonyname, cfg.executorname, cfg.colony_prvkey)
