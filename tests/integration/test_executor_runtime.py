@@ -116,10 +116,11 @@ def _spec(cfg: ExecutorConfig, func: str, args: list) -> FunctionSpec:
 
 async def test_admin_approval_mode_keeps_the_colony_key_out(colony, client: ColoniesClient) -> None:
     cfg = config_for(colony, colony_prvkey=None, approval_poll_interval=0.3)
-    async with running(cfg) as (executor, rec):
+    async with running(cfg) as (_executor, rec):
         await rec.wait_for(lambda: WAITING_APPROVAL in rec.states())
         detail = next(d["detail"] for k, d in rec.events if k == "state" and d["state"] == WAITING_APPROVAL)
-        assert detail == f"colonies executor add --name {cfg.executorname} --type {cfg.executortype} --executorid {gen_id(cfg.prvkey)} --approve"
+        expected = f"colonies executor add --name {cfg.executorname} --type {cfg.executortype} --executorid {gen_id(cfg.prvkey)}"
+        assert detail == expected + " --approve"
         approve = await asyncio.to_thread(colony.cli, *detail.split()[1:], prvkey=colony.colony_prvkey)
         assert approve.returncode == 0, approve.stderr
         await rec.wait_for(lambda: POLLING in rec.states())
@@ -140,7 +141,7 @@ async def test_wrong_colony_key_is_a_clear_error(colony) -> None:
 
 async def test_stop_then_start_serves_what_came_meanwhile(colony, client: ColoniesClient) -> None:
     cfg = config_for(colony)
-    async with running(cfg) as (executor, rec):
+    async with running(cfg) as (_executor, rec):
         await rec.wait_for(lambda: POLLING in rec.states())
     assert rec.states()[-1] == STOPPED
     queued = await client.submit(_spec(cfg, "echo", ["while stopped"]), colony.user_prvkey)
@@ -156,7 +157,7 @@ async def test_network_outage_loses_nothing(colony, client: ColoniesClient) -> N
     proxy = OutageProxy(host, int(port))
     await proxy.start()
     cfg = config_for(colony, server_url=proxy.url, max_backoff=1.0)
-    async with running(cfg) as (executor, rec):
+    async with running(cfg) as (_executor, rec):
         await rec.wait_for(lambda: POLLING in rec.states())
         # 1. An outage while idle: polling fails, is retried, and resumes.
         await proxy.cut()
