@@ -1,0 +1,186 @@
+"""End to end: the offline bundle in Debian's Chromium, the real server, the real `colonies` CLI.
+
+Each test opens the page like a person (labels, buttons), starts an executor of a type no other
+test uses, and drives it with `colonies function exec ... --wait --out`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, Page
+
+from ..conftest import COLONIES_BIN, unique
+from .driver import chromium, run_cli, serve_bundle, start_executor, wait_state
+
+pytestmark = [pytest.mark.server, pytest.mark.browser]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def page_url() -> AsyncIterator[str]:
+    with serve_bundle() as url:
+        yield url
+
+
+@pytest_asyncio.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as b:
+        yield b
+
+
+class ExecutorPage:
+    """One page, its executor type, and every request it made."""
+
+    def __init__(self, page: Page, colony, page_url: str) -> None:
+        self.page, self.colony, self.page_url = page, colony, page_url
+        self.name = unique("e2e")
+        self.executortype = unique("wasm-e2e")
+        self.requests: list[str] = []
+        page.on("request", lambda r: self.requests.append(r.url))
+
+    async def start(self, colony_prvkey: str | None = "colony") -> None:
+        key = self.colony.colony_prvkey if colony_prvkey == "colony" else colony_prvkey
+        await start_executor(self.page, self.page_url, self.colony.url, self.colony.name, self.name, self.executortype, key)
+
+    async def exec(self, func: str, *args: str) -> tuple[int, str, str]:
+        argv = ["function", "exec", "--func", func]
+        for a in args:
+            argv += ["--args", a]
+        env = {**os.environ, **self.colony.env}
+        return await run_cli(env, str(COLONIES_BIN), *argv, "--targettype", self.executortype, "--wait", "--out")
+
+    async def rows(self) -> list[list[str]]:
+        return await self.page.eval_on_selector_all(
+            "#processes tbody tr", "rows => rows.map(r => [...r.children].map(td => td.textContent))"
+        )
+
+
+@pytest_asyncio.fixture
+async def ex_page(browser: Browser, colony, page_url: str, request: pytest.FixtureRequest) -> AsyncIterator[ExecutorPage]:
+    context = await browser.new_context()
+    page = await context.new_page()
+    ep = ExecutorPage(page, colony, page_url)
+    yield ep
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    await context.close()
+    env = {**os.environ, **colony.env, "COLONIES_PRVKEY": colony.colony_prvkey}
+    await run_cli(env, str(COLONIES_BIN), "executor", "remove", "--name", ep.name)
+
+
+async def test_five_functions_bad_input_and_unknown_function(ex_page: ExecutorPage) -> None:
+    await ex_page.start()
+    assert await wait_state(ex_page.page, "polling", "error") == "polling"
+
+    assert (await ex_page.exec("echo", "Hello from browser!"))[:2] == (0, "Hello from browser!")
+    assert (await ex_page.exec("add", "5", "3"))[:2] == (0, "8")
+    assert (await ex_page.exec("add", "2.5", "-1"))[:2] == (0, "1.5")
+    assert (await ex_page.exec("multiply", "7", "6"))[:2] == (0, "42")
+    assert (await ex_page.exec("greet", "World"))[:2] == (0, "Hello, World! Greetings from Python in the browser.")
+    code, out, _ = await ex_page.exec("browser_info")
+    assert code == 0
+    info = json.loads(out)
+    assert info["runtime"] == "pyodide" and "Chrome" in info["userAgent"]
+    assert info["hardwareConcurrency"] >= 1 and info["language"] and info["timezone"] and info["onLine"] is True
+
+    code, _, err = await ex_page.exec("add", "x", "3")
+    assert code != 0 and "add: first argument 'x' is not a number" in err
+    code, _, err = await ex_page.exec("no_such_function")
+    assert code != 0 and "unknown function 'no_such_function'" in err
+    assert (await ex_page.exec("multiply", "3", "3"))[:2] == (0, "9")  # still serving
+
+    rows = await ex_page.rows()
+    assert rows[0][:3] == ["multiply", "3 3", "9"] and rows[0][4] == "done"
+    assert rows[2][0] == "add" and rows[2][2] == "add: first argument 'x' is not a number" and rows[2][4] == "failed"
+    assert await ex_page.page.text_content("#done-count") == "7"
+    assert await ex_page.page.text_content("#failed-count") == "2"
+    # Self-contained: every request went to the page's own origin or to the ColonyOS server.
+    hosts = {urlparse(u).netloc for u in ex_page.requests if not u.startswith("data:")}
+    assert hosts == {urlparse(ex_page.page_url).netloc, urlparse(ex_page.colony.url).netloc}
+
+
+async def test_arguments_are_shown_as_text_never_html(ex_page: ExecutorPage) -> None:
+    await ex_page.start()
+    await wait_state(ex_page.page, "polling")
+    # (no double quotes: the CLI parses --args as CSV)
+    evil = "<img src=x onerror=document.title='pwned'><b>bold</b>"
+    assert (await ex_page.exec("echo", evil))[:2] == (0, evil)
+    rows = await ex_page.rows()
+    assert rows[0][1] == evil and rows[0][2] == evil
+    assert await ex_page.page.locator("#processes img").count() == 0
+    assert await ex_page.page.title() != "pwned"
+
+
+async def test_stop_then_start_serves_what_was_submitted_meanwhile(ex_page: ExecutorPage) -> None:
+    await ex_page.start()
+    await wait_state(ex_page.page, "polling")
+    await ex_page.page.get_by_role("button", name="Stop Executor").click()
+    await wait_state(ex_page.page, "stopped", timeout=30)
+    pending = asyncio.create_task(ex_page.exec("echo", "queued while stopped"))
+    await asyncio.sleep(3)
+    assert not pending.done() and await ex_page.rows() == []
+    await ex_page.page.get_by_role("button", name="Start Executor").click()
+    assert (await asyncio.wait_for(pending, 90))[:2] == (0, "queued while stopped")
+
+
+async def test_admin_approval_mode(ex_page: ExecutorPage) -> None:
+    await ex_page.start(colony_prvkey=None)
+    await wait_state(ex_page.page, "waiting for approval")
+    executor_id = await ex_page.page.text_content("#executor-id")
+    command = await ex_page.page.text_content("#approval-command")
+    assert await ex_page.page.locator("#approval").is_visible()
+    assert command == (
+        f"colonies executor add --name {ex_page.name} --type {ex_page.executortype} --executorid {executor_id} --approve"
+    )
+    env = {**os.environ, **ex_page.colony.env, "COLONIES_PRVKEY": ex_page.colony.colony_prvkey}
+    code, _, err = await run_cli(env, str(COLONIES_BIN), *command.split()[1:])
+    assert code == 0, err
+    await wait_state(ex_page.page, "polling")
+    assert (await ex_page.exec("add", "40", "2"))[:2] == (0, "42")
+
+
+async def test_page_answers_clicks_during_a_long_poll(ex_page: ExecutorPage) -> None:
+    await ex_page.start()
+    await wait_state(ex_page.page, "polling")
+    await asyncio.sleep(1)  # a 10 s long-poll is now open in the worker
+    # The main thread is free: a click is handled at once, long before the poll could end.
+    await ex_page.page.get_by_role("button", name="Stop Executor").click(timeout=2000)
+    assert await ex_page.page.text_content("#state") == "stopping"
+    assert await ex_page.page.evaluate("1 + 1") == 2
+    await wait_state(ex_page.page, "stopped", timeout=30)
+
+
+async def test_reload_is_the_same_executor_and_settings_are_remembered(ex_page: ExecutorPage) -> None:
+    await ex_page.start()
+    await wait_state(ex_page.page, "polling")
+    first_id = await ex_page.page.text_content("#executor-id")
+    assert re.fullmatch(r"[0-9a-f]{64}", first_id or "")
+    await ex_page.page.reload()
+    await wait_state(ex_page.page, "ready", timeout=120)
+    assert await ex_page.page.text_content("#executor-id") == first_id
+    assert await ex_page.page.get_by_label("Executor name").input_value() == ex_page.name
+    assert await ex_page.page.get_by_label("Executor type").input_value() == ex_page.executortype
+    assert await ex_page.page.get_by_label("Colony private key").input_value() == ""  # not kept unless asked
+
+
+async def test_unreachable_server_is_reported_and_retried(ex_page: ExecutorPage) -> None:
+    await ex_page.page.goto(ex_page.page_url)
+    await wait_state(ex_page.page, "ready", timeout=120)
+    await ex_page.page.get_by_label("Server URL").fill("http://127.0.0.1:9")
+    await ex_page.page.get_by_label("Colony private key").fill(ex_page.colony.colony_prvkey)
+    await ex_page.page.get_by_role("button", name="Start Executor").click()
+    await ex_page.page.wait_for_function(
+        "document.getElementById('detail').textContent.includes('server unreachable')", timeout=20000
+    )
+    assert await ex_page.page.text_content("#state") == "registering"
+    await ex_page.page.get_by_role("button", name="Stop Executor").click()
+    await wait_state(ex_page.page, "stopped", timeout=30)
