@@ -522,13 +522,14 @@ def wheel_lock_entry(wheel: Path) -> tuple[str, dict[str, object]]:
     }
 
 
-def cmd_build(_: argparse.Namespace | None = None, *, with_test_wheels: bool = True) -> int:
+def cmd_build(_: argparse.Namespace | None = None) -> int:
     """Build dist/web: the page, the Pyodide runtime, our wheel, its dependencies and a lock."""
     py = ensure_venv()
     wheel = build_wheel(py)
     pyodide_pkg = ensure_pyodide_npm()
     runtime_whl = download_wheels(py, RUNTIME_WHEELS, TOOLS / "wheels")
-    test_whl = download_wheels(py, PYODIDE_TEST_WHEELS, TOOLS / "wheels") if with_test_wheels else []
+    # The test wheels ride along (a few MB, never loaded by the page) so one bundle serves page and tests.
+    test_whl = download_wheels(py, PYODIDE_TEST_WHEELS, TOOLS / "wheels")
 
     shutil.rmtree(WEB_OUT, ignore_errors=True)
     shutil.copytree(ROOT / "web", WEB_OUT)
@@ -595,7 +596,7 @@ def try_lines() -> list[str]:
 def cmd_demo(args: argparse.Namespace) -> int:
     cmd_up()
     py = ensure_venv()
-    cmd_build(with_test_wheels=False)
+    cmd_build()
     if args.headless:
         ensure_chromium()
         return subprocess.call([str(py), str(ROOT / "tests" / "browser" / "demo_headless.py"), "--port", str(args.port)])
@@ -628,7 +629,7 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 def cmd_bench(_: argparse.Namespace) -> int:
     py = ensure_venv()
-    cmd_build(with_test_wheels=False)
+    cmd_build()
     cmd_up()
     ensure_chromium()
     rc = 0
