@@ -11,11 +11,20 @@ from typing import Any
 
 from .crypto import CryptoError, gen_id, gen_prvkey
 from .executor import ColonyExecutor, ExecutorConfig
-from .functions import FunctionRegistry, default_registry
+from .functions import FunctionError, FunctionRegistry, default_registry, number
 
 registry: FunctionRegistry = default_registry()
 _executor: ColonyExecutor | None = None
 _task: asyncio.Task[None] | None = None
+
+
+def load_functions(source: str, filename: str = "functions.py", into: FunctionRegistry | None = None) -> list[str]:
+    """Run a user's functions file with `registry` at hand; return the names it added."""
+    target = registry if into is None else into
+    before = set(target.names())
+    namespace = {"registry": target, "number": number, "FunctionError": FunctionError, "__name__": "user_functions"}
+    exec(compile(source, filename, "exec"), namespace)  # the page owner's own code, from the same bundle
+    return sorted(set(target.names()) - before)
 
 
 def post(kind: str, **data: Any) -> None:

@@ -19,6 +19,16 @@ async function boot() {
   }
   progress(85, "Starting Python…");
   const bridge = pyodide.pyimport("wasm_executor.worker");
+  // The page owner's own functions (web/functions.py), if the bundle has them.
+  const own = await fetch(new URL("./functions.py", import.meta.url));
+  if (own.ok) {
+    try {
+      const added = bridge.load_functions(await own.text()).toJs();
+      post({ type: "log", message: `loaded functions.py: ${added.join(", ")}` });
+    } catch (err) {
+      post({ type: "log", message: `functions.py failed to load, serving the built-in functions only: ${err.message}` });
+    }
+  }
   progress(100, "Ready");
   post({ type: "ready", python: pyodide.runPython("import sys; sys.version.split()[0]") });
   return bridge;

@@ -97,11 +97,12 @@ async def test_five_functions_bad_input_and_unknown_function(ex_page: ExecutorPa
     code, _, err = await ex_page.exec("no_such_function")
     assert code != 0 and "unknown function 'no_such_function'" in err
     assert (await ex_page.exec("multiply", "3", "3"))[:2] == (0, "9")  # still serving
+    assert (await ex_page.exec("reverse", "stressed"))[:2] == (0, "desserts")  # from web/functions.py
 
     rows = await ex_page.rows()
-    assert rows[0][:3] == ["multiply", "3 3", "9"] and rows[0][4] == "done"
-    assert rows[2][0] == "add" and rows[2][2] == "add: first argument 'x' is not a number" and rows[2][4] == "failed"
-    assert await ex_page.page.text_content("#done-count") == "7"
+    assert rows[1][:3] == ["multiply", "3 3", "9"] and rows[1][4] == "done"
+    assert rows[3][0] == "add" and rows[3][2] == "add: first argument 'x' is not a number" and rows[3][4] == "failed"
+    assert await ex_page.page.text_content("#done-count") == "8"
     assert await ex_page.page.text_content("#failed-count") == "2"
     # Self-contained: every request went to the page's own origin or to the ColonyOS server.
     hosts = {urlparse(u).netloc for u in ex_page.requests if not u.startswith("data:")}
