@@ -143,8 +143,21 @@ def as_pg_user(cmd: list[str]) -> list[str]:
     return cmd
 
 
+def pg_base() -> Path:
+    """Where this checkout's PostgreSQL cluster lives.
+
+    As root the server runs as the 'postgres' user, who may not be able to reach a checkout
+    under a private home directory; its own home is always reachable, so the cluster goes
+    there, one per checkout (named by a hash of the checkout's path).
+    """
+    if is_root():
+        tag = hashlib.sha256(str(ROOT).encode()).hexdigest()[:10]
+        return Path("/var/lib/postgresql") / f"wasm-executor-{tag}"
+    return STATE / "postgres"
+
+
 def pg_dirs() -> tuple[Path, Path, Path]:
-    base = STATE / "postgres"
+    base = pg_base()
     return base / "data", base / "sock", base / "postgres.log"
 
 
@@ -165,13 +178,13 @@ def start_postgres() -> None:
         return
     data.parent.mkdir(parents=True, exist_ok=True)
     if not (data / "PG_VERSION").exists():
-        say("initialising a project-local PostgreSQL cluster in .colonies/postgres")
+        say(f"initialising a PostgreSQL cluster for this checkout in {data.parent}")
         data.mkdir(parents=True, exist_ok=True)
         sock.mkdir(parents=True, exist_ok=True)
         if is_root():
-            shutil.chown(data.parent, "postgres")
-            for p in (data, sock):
-                shutil.chown(p, "postgres")
+            for p in (data.parent, data, sock):
+                shutil.chown(p, "postgres", "postgres")
+            data.chmod(0o700)
         run(
             "initdb",
             as_pg_user([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
@@ -179,11 +192,15 @@ def start_postgres() -> None:
         )
     say(f"starting PostgreSQL on {HOST}:{PG_PORT}")
     opts = f"-p {PG_PORT} -c listen_addresses={HOST} -k {sock}"
-    run(
-        "start PostgreSQL",
-        as_pg_user([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", opts, "-w", "start"]),
-        capture=True,
-    )
+    try:
+        run(
+            "start PostgreSQL",
+            as_pg_user([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", opts, "-w", "start"]),
+            capture=True,
+        )
+    except StepFailed as exc:
+        tail = log.read_text(errors="replace")[-1500:] if log.exists() else ""
+        raise StepFailed(f"{exc}\n--- {log} ---\n{tail}") from None
 
 
 def stop_postgres() -> None:
@@ -349,8 +366,9 @@ def cli(exe: Path, env: dict[str, str], args: list[str], prvkey: str) -> subproc
 
 
 def bootstrap(exe: Path, env: dict[str, str], keys: dict[str, str]) -> None:
-    """Create colony `dev` and its user once; the database keeps them across down/up."""
-    if (STATE / "bootstrapped").exists():
+    """Create colony `dev` and its user unless the database already has them (it keeps them across down/up)."""
+    ls = cli(exe, env, ["colony", "ls"], keys["server_prvkey"])
+    if ls.returncode == 0 and re.search(rf"\b{re.escape(COLONY_NAME)}\b.*{keys['colony_id']}", ls.stdout):
         return
     say(f"creating colony '{COLONY_NAME}' and user '{USER_NAME}'")
     add = cli(exe, env, ["colony", "add", "--name", COLONY_NAME, "--colonyid", keys["colony_id"]], keys["server_prvkey"])
@@ -363,7 +381,6 @@ def bootstrap(exe: Path, env: dict[str, str], keys: dict[str, str]) -> None:
     )
     if user.returncode != 0 and "exist" not in (user.stdout + user.stderr).lower():
         raise StepFailed(f"step 'add user' failed:\n{user.stdout}{user.stderr}")
-    (STATE / "bootstrapped").write_text("ok\n")
 
 
 def cmd_up(_: argparse.Namespace | None = None) -> int:
