@@ -30,20 +30,22 @@ BARE_BOOT = """async () => {
   const { loadPyodide } = await import("./pyodide/pyodide.mjs");
   const py = await loadPyodide({ indexURL: new URL("./pyodide/", location.href).href });
   const bare = performance.now() - t0;
+  const heapBare = py._module.HEAP8.length;
   await py.loadPackage(["wasm-executor"]);
   py.runPython("import wasm_executor.client");
   const t1 = performance.now();
+  const heapSdk = py._module.HEAP8.length;
   const per = py.runPython(`
 import time
 from wasm_executor.crypto import gen_signature
-gen_signature("warm", "${KEY}")
+gen_signature("warm", "__KEY__")
 t = time.perf_counter()
-for i in range(${N_SIGN}):
-    gen_signature(f"message {i}", "${KEY}")
-(time.perf_counter() - t) / ${N_SIGN}
+for i in range(__N__):
+    gen_signature(f"message {i}", "__KEY__")
+(time.perf_counter() - t) / __N__
 `);
-  return { bare: bare / 1000, withSdk: (t1 - t0) / 1000, sign: per };
-}"""
+  return { bare: bare / 1000, withSdk: (t1 - t0) / 1000, sign: per, heapBare, heapSdk };
+}""".replace("__KEY__", KEY).replace("__N__", str(N_SIGN))
 
 
 def cpython_sign_time() -> float:
@@ -74,7 +76,7 @@ async def main() -> None:
     cpython_sign = min(cpython_sign_time() for _ in range(3))
     with serve_bundle() as page_url:
         async with chromium() as browser:
-            ready, bare, with_sdk, signs = [], [], [], []
+            ready, bare, with_sdk, signs, heaps = [], [], [], [], []
             for _ in range(ROUNDS):
                 ctx = await browser.new_context()
                 page = await ctx.new_page()
@@ -90,6 +92,7 @@ async def main() -> None:
                 bare.append(got["bare"])
                 with_sdk.append(got["withSdk"])
                 signs.append(got["sign"])
+                heaps.append((got["heapBare"], got["heapSdk"]))
                 await ctx.close()
 
             # End-to-end: the browser executor.
@@ -120,6 +123,9 @@ async def main() -> None:
                 await client.remove_executor(colony, cfg.executorname, owner)
             await ctx.close()
 
+    heap_bare, heap_sdk = heaps[-1]
+    print(f"\n  WebAssembly memory after loading wasm-executor: {heap_sdk / 2**20:.1f} MiB, "
+          f"ratio {heap_sdk / heap_bare:.2f}x vs bare Pyodide ({heap_bare / 2**20:.1f} MiB)")
     report(
         f"browser executor (headless Chromium, median of {ROUNDS} cold starts)",
         [

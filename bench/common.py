@@ -40,4 +40,4 @@ def report(title: str, rows: list[tuple[str, float, float, str]]) -> None:
     """rows: (what, ours, reference, reference name); values in seconds."""
     print(f"\n== {title}")
     for what, ours, ref, ref_name in rows:
-        print(f"  {what:<44} {ours * 1e3:9.3f} ms   ratio {ours / ref:6.2f}x  vs {ref_name} ({ref * 1e3:.3f} ms)")
+        print(f"  {what:<44} {ours * 1e3:10.4f} ms   ratio {ours / ref:6.2f}x  vs {ref_name} ({ref * 1e3:.4f} ms)")
