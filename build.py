@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -37,7 +38,7 @@ PYODIDE_VERSION = "314.0.7"
 PYODIDE_PYTHON = "3.14"
 HOST = "127.0.0.1"
 SERVER_PORT = 50080
-PG_PORT = 50432
+PG_PORT = 50432  # first choice; another checkout's cluster may hold it (see pg_port)
 ETCD_CLIENT_PORT, ETCD_PEER_PORT, RELAY_PORT = 23100, 24100, 25100
 COLONY_NAME = "dev"
 USER_NAME = "myuser"
@@ -156,6 +157,26 @@ def pg_base() -> Path:
     return STATE / "postgres"
 
 
+def port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def pg_port() -> int:
+    """This checkout's PostgreSQL port: chosen once (the first free one from PG_PORT) and kept."""
+    path = STATE / "pg.port"
+    if path.exists():
+        return int(path.read_text())
+    port = next(p for p in range(PG_PORT, PG_PORT + 100) if port_free(p))
+    STATE.mkdir(parents=True, exist_ok=True)
+    path.write_text(str(port))
+    return port
+
+
 def pg_dirs() -> tuple[Path, Path, Path]:
     base = pg_base()
     return base / "data", base / "sock", base / "postgres.log"
@@ -190,8 +211,9 @@ def start_postgres() -> None:
             as_pg_user([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
             capture=True,
         )
-    say(f"starting PostgreSQL on {HOST}:{PG_PORT}")
-    opts = f"-p {PG_PORT} -c listen_addresses={HOST} -k {sock}"
+    port = pg_port()
+    say(f"starting PostgreSQL on {HOST}:{port}")
+    opts = f"-p {port} -c listen_addresses={HOST} -k {sock}"
     try:
         run(
             "start PostgreSQL",
@@ -285,7 +307,7 @@ def server_env(keys: dict[str, str]) -> dict[str, str]:
         "COLONIES_ID": keys["user_id"],
         "COLONIES_PRVKEY": keys["user_prvkey"],
         "COLONIES_DB_HOST": HOST,
-        "COLONIES_DB_PORT": str(PG_PORT),
+        "COLONIES_DB_PORT": str(pg_port()),
         "COLONIES_DB_USER": "postgres",
         "COLONIES_DB_PASSWORD": "unused-trust-auth",
         "COLONIES_DB_TIMESCALEDB": "false",

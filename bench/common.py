@@ -11,14 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-def dev_env() -> dict[str, str]:
-    env: dict[str, str] = {}
-    for line in (ROOT / ".colonies" / "dev.env").read_text().splitlines():
-        if line.startswith("export ") and not line.startswith("export PATH"):
-            key, value = line.removeprefix("export ").split("=", 1)
-            env[key] = value
-    return env
+from tests.browser.driver import dev_env  # noqa: E402, F401 - re-exported for the benchmarks
 
 
 def server_url(env: dict[str, str]) -> str:

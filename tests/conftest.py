@@ -21,22 +21,10 @@ import pytest_asyncio
 
 from wasm_executor import ColoniesClient, Executor, gen_id, gen_prvkey
 
+from .browser.driver import dev_env
+
 ROOT = Path(__file__).resolve().parents[1]
-DEV_ENV = ROOT / ".colonies" / "dev.env"
 COLONIES_BIN = ROOT / ".tools" / "bin" / "colonies"
-
-
-def _load_dev_env() -> dict[str, str]:
-    env: dict[str, str] = {}
-    if DEV_ENV.exists():
-        for line in DEV_ENV.read_text().splitlines():
-            if line.startswith("export ") and "=" in line and not line.startswith("export PATH"):
-                key, value = line.removeprefix("export ").split("=", 1)
-                env[key] = value
-    for key, value in os.environ.items():
-        if key.startswith("COLONIES_"):
-            env[key] = value
-    return env
 
 
 @dataclass(frozen=True)
@@ -61,7 +49,7 @@ class Colony:
 
 @pytest.fixture(scope="session")
 def colony() -> Colony:
-    env = _load_dev_env()
+    env = dev_env()
     missing = [k for k in ("COLONIES_SERVER_HOST", "COLONIES_COLONY_PRVKEY", "COLONIES_PRVKEY") if k not in env]
     if missing:
         pytest.fail(f"no ColonyOS configured ({', '.join(missing)} unset): run `python build.py up` first")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.browser.driver import ROOT, chromium, run_cli, serve_bundle, start_executor, wait_state
+from tests.browser.driver import ROOT, chromium, dev_env, run_cli, serve_bundle, start_executor, wait_state
 
 FIVE = [
     ["echo", "Hello from browser!"],
@@ -27,17 +27,8 @@ FIVE = [
 ]
 
 
-def dev_env() -> dict[str, str]:
-    env = dict(os.environ)
-    for line in (ROOT / ".colonies" / "dev.env").read_text().splitlines():
-        if line.startswith("export ") and not line.startswith("export PATH"):
-            key, value = line.removeprefix("export ").split("=", 1)
-            env[key] = value
-    return env
-
-
 async def main(port: int) -> int:
-    env = dev_env()
+    env = {**os.environ, **dev_env()}
     exe = str(ROOT / ".tools" / "bin" / "colonies")
     server_url = f"http://{env['COLONIES_SERVER_HOST']}:{env['COLONIES_SERVER_PORT']}"
     name = f"demo-{secrets.token_hex(3)}"

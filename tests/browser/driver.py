@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import functools
 import http.server
+import os
 import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,6 +23,19 @@ CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync",
 ]
+
+
+def dev_env() -> dict[str, str]:
+    """The local colony's settings from `.colonies/dev.env`; COLONIES_* variables in the environment win."""
+    env: dict[str, str] = {}
+    path = ROOT / ".colonies" / "dev.env"
+    if path.exists():
+        for line in path.read_text().splitlines():
+            if line.startswith("export ") and "=" in line and not line.startswith("export PATH"):
+                key, value = line.removeprefix("export ").split("=", 1)
+                env[key] = value
+    env.update({k: v for k, v in os.environ.items() if k.startswith("COLONIES_")})
+    return env
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
