@@ -471,11 +471,14 @@ def ensure_venv() -> Path:
 
 
 def ensure_chromium() -> None:
-    if Path("/usr/bin/chromium").exists():
+    """Debian's chromium (Playwright drives it) and chromium-driver (Selenium, for pytest-pyodide)."""
+    needed = [Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")]
+    if all(p.exists() for p in needed):
         return
     apt_install("install Chromium", ["chromium", "chromium-driver"])
-    if not Path("/usr/bin/chromium").exists():
-        raise StepFailed("step 'install Chromium': /usr/bin/chromium missing after apt-get install")
+    missing = [str(p) for p in needed if not p.exists()]
+    if missing:
+        raise StepFailed(f"step 'install Chromium': {', '.join(missing)} missing after apt-get install")
 
 
 # --------------------------------------------------------------------------- bundle
@@ -501,8 +504,8 @@ def ensure_pyodide_npm() -> Path:
     if (pkg / "package.json").exists() and json.loads((pkg / "package.json").read_text())["version"] == PYODIDE_VERSION:
         return pkg
     npm = shutil.which("npm")
-    if not npm:
-        apt_install("install npm", ["npm"])
+    if not npm or not shutil.which("node"):  # node also runs the in-Pyodide tests
+        apt_install("install Node.js and npm", ["nodejs", "npm"])
         npm = shutil.which("npm") or "npm"
     (TOOLS / "npm").mkdir(parents=True, exist_ok=True)
     say(f"npm install pyodide@{PYODIDE_VERSION}")

@@ -250,8 +250,12 @@ class ColonyExecutor:
         started = time.perf_counter()
         output: list[Any] = []
         error = ""
+        limit = spec.maxexectime if spec.maxexectime > 0 else None
         try:
-            output = await self.functions.call(spec.funcname, spec.args, spec.kwargs)
+            # Past maxexectime the server gives the process to someone else: stop waiting for it too.
+            output = await asyncio.wait_for(self.functions.call(spec.funcname, spec.args, spec.kwargs), limit)
+        except TimeoutError:
+            error = f"{spec.funcname} did not finish within maxexectime {spec.maxexectime} s"
         except FunctionError as exc:
             error = str(exc)
         except Exception as exc:

@@ -117,6 +117,7 @@ $("settings").addEventListener("submit", (event) => {
   saveSettings();
   const s = { type: "start", prvkey: identity.prvkey, colonyPrvkey: $("colony-prvkey").value.trim() };
   for (const id of fields) s[$(id).name] = $(id).value.trim();
+  $("try-line").textContent = `colonies function exec --func add --args 5 --args 3 --targettype ${s.executorType} --wait --out`;
   setState("registering", s.serverUrl);
   worker.postMessage(s);
 });

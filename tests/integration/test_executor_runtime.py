@@ -114,6 +114,28 @@ def _spec(cfg: ExecutorConfig, func: str, args: list) -> FunctionSpec:
     return spec
 
 
+async def test_maxexectime_fails_a_function_that_runs_too_long(colony, client: ColoniesClient) -> None:
+    cfg = config_for(colony)
+    async with running(cfg) as (_executor, rec):
+        await rec.wait_for(lambda: POLLING in rec.states())
+        spec = _spec(cfg, "sleep", ["5"])
+        spec.maxexectime, spec.maxretries = 1, 0
+        slow = await client.submit(spec, colony.user_prvkey)
+
+        def failed_event() -> dict | None:
+            return next(
+                (d for k, d in rec.events if k == "process" and d.get("processid") == slow.processid and d["status"] == "failed"), None
+            )
+
+        await rec.wait_for(lambda: failed_event() is not None, timeout=20)
+        event = failed_event()
+        assert event is not None
+        assert event["error"] == "sleep did not finish within maxexectime 1 s"
+        assert event["millis"] < 3000  # it did not wait the full 5 s
+        await asyncio.sleep(0.5)
+        assert (await client.get_process(slow.processid, colony.user_prvkey)).state == FAILED
+
+
 async def test_admin_approval_mode_keeps_the_colony_key_out(colony, client: ColoniesClient) -> None:
     cfg = config_for(colony, colony_prvkey=None, approval_poll_interval=0.3)
     async with running(cfg) as (_executor, rec):
