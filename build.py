@@ -85,6 +85,7 @@ def run(
     check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     """Run one command of a named step; on failure raise with its output attached."""
+    started = time.monotonic()
     proc = subprocess.run(
         cmd,
         env=env,
@@ -93,6 +94,9 @@ def run(
         stdout=subprocess.PIPE if capture else None,
         stderr=subprocess.STDOUT if capture else None,
     )
+    elapsed = time.monotonic() - started
+    if elapsed > 5:
+        say(f"{step}: {'done' if proc.returncode == 0 else 'ended'} after {elapsed:.0f} s")
     if check and proc.returncode != 0:
         out = (proc.stdout or "")[-4000:]
         raise StepFailed(f"step '{step}' failed (exit {proc.returncode}): {' '.join(cmd)}\n{out}")

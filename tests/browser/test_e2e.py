@@ -147,6 +147,15 @@ async def test_admin_approval_mode(ex_page: ExecutorPage) -> None:
     assert code == 0, err
     await wait_state(ex_page.page, "polling")
     assert (await ex_page.exec("add", "40", "2"))[:2] == (0, "42")
+    code, out, _ = await run_cli({**os.environ, **ex_page.colony.env}, str(COLONIES_BIN), "function", "ls")
+    assert code == 0
+    # One table per function: keep the FunctionName rows of the tables with our executor type.
+    mine = {
+        m.group(2)
+        for m in re.finditer(r"ExecutorType\s*│\s*(\S+)\s*│\s*\n│\s*FunctionName\s*│\s*(\S+)", out)
+        if m.group(1) == ex_page.executortype
+    }
+    assert {"echo", "add", "multiply", "greet", "browser_info", "reverse"} <= mine
 
 
 async def test_page_answers_clicks_during_a_long_poll(ex_page: ExecutorPage) -> None:

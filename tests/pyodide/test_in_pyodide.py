@@ -54,11 +54,19 @@ async def round_trip_in_pyodide(selenium, url: str, colonyname: str, colony_key:
         assert await client.assign(colonyname, 1, key) is None  # empty long-poll through fetch
         spec = FunctionSpec.new("add", executortype, colonyname)
         spec.args = ["5", "3"]
+        spec.channels = ["progress"]
         submitted = await client.submit(spec, user_key)
         waiter = asyncio.ensure_future(client.subscribe_process(submitted, SUCCESS, 20, user_key))  # WebSocket
         process = await client.assign(colonyname, 5, key)
         assert process is not None and process.processid == submitted.processid
         assert process.spec.args == ["5", "3"]
+        # A channel over WebSocket too: the submitter streams what the executor appends.
+        stream = asyncio.ensure_future(client.subscribe_channel(process.processid, "progress", 0, 10, user_key))
+        await asyncio.sleep(0.5)
+        await client.channel_append(process.processid, "progress", 1, "half way", "", 0, key)
+        await client.channel_append(process.processid, "progress", 2, "", "end", 0, key)
+        entries = await asyncio.wait_for(stream, 15)
+        assert [e.payload_as_string() for e in entries] == ["half way", ""] and entries[-1].type == "end"
         await client.close(process.processid, key, [8])
         finished = await asyncio.wait_for(waiter, 20)
         assert finished.state == SUCCESS and finished.output == [8]
