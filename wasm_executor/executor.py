@@ -131,7 +131,8 @@ class ColonyExecutor:
         except Exception as exc:
             self._set_state(ERROR, f"{type(exc).__name__}: {exc}")
             raise
-        self._set_state(STOPPED)
+        if self.state != ERROR:  # an error stays on screen until the next start
+            self._set_state(STOPPED)
 
     async def register(self) -> bool:
         """Join the colony; True once approved, False if stopped before that."""

@@ -194,3 +194,11 @@ async def test_unreachable_server_is_reported_and_retried(ex_page: ExecutorPage)
     assert await ex_page.page.text_content("#state") == "registering"
     await ex_page.page.get_by_role("button", name="Stop Executor").click()
     await wait_state(ex_page.page, "stopped", timeout=30)
+
+
+async def test_wrong_colony_key_is_a_clear_error(ex_page: ExecutorPage) -> None:
+    await ex_page.start(colony_prvkey="ab" * 32)
+    assert await wait_state(ex_page.page, "error", "polling") == "error"
+    detail = await ex_page.page.text_content("#detail")
+    assert detail and detail.startswith("access denied while registering with the colony key")
+    assert await ex_page.page.get_by_role("button", name="Start Executor").is_enabled()

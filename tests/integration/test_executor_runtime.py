@@ -159,6 +159,7 @@ async def test_wrong_colony_key_is_a_clear_error(colony) -> None:
     await executor.client.aclose()
     errors = [d["detail"] for k, d in rec.events if k == "state" and d["state"] == "error"]
     assert errors and errors[0].startswith("access denied while registering with the colony key")
+    assert executor.state == "error" and rec.states()[-1] == "error"  # not hidden behind "stopped"
 
 
 async def test_stop_then_start_serves_what_came_meanwhile(colony, client: ColoniesClient) -> None:
