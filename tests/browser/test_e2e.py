@@ -7,6 +7,7 @@ test uses, and drives it with `colonies function exec ... --wait --out`.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import re
@@ -18,7 +19,10 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page
 
+from wasm_executor import SUCCESS, ColoniesClient, FunctionSpec
+
 from ..conftest import COLONIES_BIN, unique
+from ..proxy import OutageProxy
 from .driver import chromium, run_cli, serve_bundle, start_executor, wait_state
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
@@ -202,3 +206,29 @@ async def test_wrong_colony_key_is_a_clear_error(ex_page: ExecutorPage) -> None:
     detail = await ex_page.page.text_content("#detail")
     assert detail and detail.startswith("access denied while registering with the colony key")
     assert await ex_page.page.get_by_role("button", name="Start Executor").is_enabled()
+
+
+async def test_network_outage_in_the_browser_loses_nothing(ex_page: ExecutorPage, client: ColoniesClient) -> None:
+    host, port = urlparse(ex_page.colony.url).netloc.split(":")
+    proxy = OutageProxy(host, int(port))
+    await proxy.start()
+    ex_page.colony = dataclasses.replace(ex_page.colony, url=proxy.url)  # the page talks through the proxy
+    try:
+        await ex_page.start()
+        await wait_state(ex_page.page, "polling")
+        spec = FunctionSpec.new("sleep", ex_page.executortype, ex_page.colony.name)
+        spec.args = ["3"]
+        slow = await client.submit(spec, ex_page.colony.user_prvkey)
+        await ex_page.page.wait_for_function("document.getElementById('state').textContent === 'running'", timeout=20000)
+        await proxy.cut()  # the browser loses the server while the process is in hand
+        await ex_page.page.wait_for_function(
+            "document.getElementById('log').textContent.includes('server unreachable')", timeout=20000
+        )
+        assert (await client.get_process(slow.processid, ex_page.colony.user_prvkey)).state == 1
+        await proxy.start()
+        done = await client.subscribe_process(slow, SUCCESS, 60, ex_page.colony.user_prvkey)
+        assert done.output == [3]
+        await wait_state(ex_page.page, "polling", timeout=60)  # and it serves on
+        assert (await ex_page.exec("add", "1", "1"))[:2] == (0, "2")
+    finally:
+        await proxy.cut()
