@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 
 import pytest
@@ -15,7 +19,7 @@ import pytest
 from wasm_executor import FAILED, SUCCESS, ColoniesClient, FunctionSpec, gen_id, gen_prvkey
 from wasm_executor.executor import POLLING, STOPPED, WAITING_APPROVAL, ColonyExecutor, ExecutorConfig
 
-from ..conftest import unique
+from ..conftest import ROOT, unique
 from ..proxy import OutageProxy
 
 pytestmark = pytest.mark.server
@@ -198,3 +202,19 @@ async def test_network_outage_loses_nothing(colony, client: ColoniesClient) -> N
         done = await client.subscribe_process(slow, SUCCESS, 30, colony.user_prvkey)
         assert done.output == [2]
     await proxy.cut()
+
+
+async def test_real_server_restart_is_ridden_out(colony) -> None:
+    pidfile = ROOT / ".colonies" / "server.pid"
+    if not pidfile.exists():
+        pytest.fail("this test restarts the local server of `python build.py up`; none was started from this checkout")
+    cfg = config_for(colony, max_backoff=1.0)
+    async with running(cfg) as (_executor, rec):
+        await rec.wait_for(lambda: POLLING in rec.states())
+        pid = int(pidfile.read_text())
+        os.killpg(pid, signal.SIGTERM)
+        await rec.wait_for(lambda: any("unreachable" in d.get("detail", "") for k, d in rec.events if k == "state"))
+        up = await asyncio.to_thread(subprocess.run, [sys.executable, str(ROOT / "build.py"), "up"], capture_output=True, text=True)
+        assert up.returncode == 0, up.stdout + up.stderr
+        code, out, _ = await cli_exec(colony, cfg.executortype, "add", "2", "2")
+        assert (code, out) == (0, "4")
