@@ -172,7 +172,6 @@ class ColonyExecutor:
     async def _wait_for_approval(self) -> bool:
         cfg = self.config
         backoff = Backoff(cfg.max_backoff)
-        told = False
         while not self.stopping:
             try:
                 me = await self.client.get_executor(cfg.colonyname, cfg.executorname, cfg.prvkey)
@@ -186,9 +185,8 @@ class ColonyExecutor:
                 if exc.status not in (403, 404, 500):
                     self._set_state(ERROR, self._explain(exc, "checking approval"))
                     return False
-            if not told:
+            if self.state != WAITING_APPROVAL:  # say it once, and again after a connection error
                 self._set_state(WAITING_APPROVAL, join_command(cfg))
-                told = True
             await self._pause(cfg.approval_poll_interval)
         return False
 

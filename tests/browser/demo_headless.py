@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.browser.driver import ROOT, chromium, dev_env, run_cli, serve_bundle, start_executor, wait_state
+from tests.browser.driver import ROOT, chromium, dev_env, exec_argv, run_cli, serve_bundle, start_executor, wait_state
 
 FIVE = [
     ["echo", "Hello from browser!"],
@@ -44,11 +44,9 @@ async def main(port: int) -> int:
             print(f"executor {name} is polling; id {await page.text_content('#executor-id')}")
             failures = 0
             for func, *args in FIVE:
-                argv = ["function", "exec", "--func", func]
-                for a in args:
-                    argv += ["--args", a]
-                code, out, err = await run_cli(env, exe, *argv, "--targettype", "wasm", "--wait", "--out")
-                print("$ " + shlex.join(["colonies", *argv, "--targettype", "wasm", "--wait", "--out"]))
+                argv = exec_argv(func, args, "wasm")
+                code, out, err = await run_cli(env, exe, *argv)
+                print("$ " + shlex.join(["colonies", *argv]))
                 print(f"  {out}" if code == 0 else f"  FAILED: {err.strip()[-300:]}")
                 failures += code != 0
             shot = ROOT / "test-artifacts" / "demo-headless.png"

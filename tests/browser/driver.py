@@ -94,6 +94,14 @@ async def start_executor(
     await page.get_by_role("button", name="Start Executor").click()
 
 
+def exec_argv(func: str, args: list[str] | tuple[str, ...], executortype: str) -> list[str]:
+    """`colonies function exec` arguments that wait for the process and print its output."""
+    argv = ["function", "exec", "--func", func]
+    for a in args:
+        argv += ["--args", a]
+    return [*argv, "--targettype", executortype, "--wait", "--out"]
+
+
 async def run_cli(env: dict[str, str], exe: str, *args: str, timeout: float = 120) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         exe, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE

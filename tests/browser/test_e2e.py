@@ -23,7 +23,7 @@ from wasm_executor import SUCCESS, ColoniesClient, FunctionSpec
 
 from ..conftest import COLONIES_BIN, unique
 from ..proxy import OutageProxy
-from .driver import chromium, run_cli, serve_bundle, start_executor, wait_state
+from .driver import chromium, exec_argv, run_cli, serve_bundle, start_executor, wait_state
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -56,11 +56,8 @@ class ExecutorPage:
         await start_executor(self.page, self.page_url, self.colony.url, self.colony.name, self.name, self.executortype, key)
 
     async def exec(self, func: str, *args: str) -> tuple[int, str, str]:
-        argv = ["function", "exec", "--func", func]
-        for a in args:
-            argv += ["--args", a]
         env = {**os.environ, **self.colony.env}
-        return await run_cli(env, str(COLONIES_BIN), *argv, "--targettype", self.executortype, "--wait", "--out")
+        return await run_cli(env, str(COLONIES_BIN), *exec_argv(func, args, self.executortype))
 
     async def rows(self) -> list[list[str]]:
         return await self.page.eval_on_selector_all(

@@ -19,6 +19,7 @@ import pytest
 from wasm_executor import FAILED, SUCCESS, ColoniesClient, FunctionSpec, gen_id, gen_prvkey
 from wasm_executor.executor import POLLING, STOPPED, WAITING_APPROVAL, ColonyExecutor, ExecutorConfig
 
+from ..browser.driver import exec_argv
 from ..conftest import ROOT, unique
 from ..proxy import OutageProxy
 
@@ -36,6 +37,10 @@ class Recorder:
 
     def states(self) -> list[str]:
         return [d["state"] for k, d in self.events if k == "state"]
+
+    def said(self, text: str) -> bool:
+        """Whether any state detail so far contains `text`."""
+        return any(text in d.get("detail", "") for k, d in self.events if k == "state")
 
     async def wait_for(self, predicate, timeout: float = 30) -> None:
         async def loop() -> None:
@@ -69,11 +74,7 @@ def config_for(colony, **overrides) -> ExecutorConfig:
 
 
 async def cli_exec(colony, executortype: str, func: str, *args: str) -> tuple[int, str, str]:
-    argv = ["function", "exec", "--func", func]
-    for a in args:
-        argv += ["--args", a]
-    argv += ["--targettype", executortype, "--wait", "--out"]
-    proc = await asyncio.to_thread(colony.cli, *argv)
+    proc = await asyncio.to_thread(colony.cli, *exec_argv(func, args, executortype))
     return proc.returncode, proc.stdout.strip(), proc.stderr
 
 
@@ -188,7 +189,7 @@ async def test_network_outage_loses_nothing(colony, client: ColoniesClient) -> N
         await rec.wait_for(lambda: POLLING in rec.states())
         # 1. An outage while idle: polling fails, is retried, and resumes.
         await proxy.cut()
-        await rec.wait_for(lambda: any("unreachable" in d.get("detail", "") for k, d in rec.events if k == "state"))
+        await rec.wait_for(lambda: rec.said("unreachable"))
         await proxy.start()
         code, out, _ = await cli_exec(colony, cfg.executortype, "add", "20", "22")
         assert (code, out) == (0, "42")
@@ -213,7 +214,7 @@ async def test_real_server_restart_is_ridden_out(colony) -> None:
         await rec.wait_for(lambda: POLLING in rec.states())
         pid = int(pidfile.read_text())
         os.killpg(pid, signal.SIGTERM)
-        await rec.wait_for(lambda: any("unreachable" in d.get("detail", "") for k, d in rec.events if k == "state"))
+        await rec.wait_for(lambda: rec.said("unreachable"))
         up = await asyncio.to_thread(subprocess.run, [sys.executable, str(ROOT / "build.py"), "up"], capture_output=True, text=True)
         assert up.returncode == 0, up.stdout + up.stderr
         code, out, _ = await cli_exec(colony, cfg.executortype, "add", "2", "2")
