@@ -156,6 +156,23 @@ async def test_admin_approval_mode_keeps_the_colony_key_out(colony, client: Colo
     await client.remove_executor(colony.name, cfg.executorname, colony.colony_prvkey)
 
 
+async def test_waiting_for_approval_is_said_again_after_an_outage(colony) -> None:
+    host, port = colony.url.removeprefix("http://").split(":")
+    proxy = OutageProxy(host, int(port))
+    await proxy.start()
+    cfg = config_for(colony, server_url=proxy.url, colony_prvkey=None, approval_poll_interval=0.3, max_backoff=1.0)
+    try:
+        async with running(cfg) as (_executor, rec):
+            await rec.wait_for(lambda: WAITING_APPROVAL in rec.states())
+            await proxy.cut()
+            await rec.wait_for(lambda: rec.said("unreachable"))
+            await proxy.start()
+            await rec.wait_for(lambda: rec.states()[-1] == WAITING_APPROVAL)
+            assert rec.states().count(WAITING_APPROVAL) == 2
+    finally:
+        await proxy.cut()
+
+
 async def test_wrong_colony_key_is_a_clear_error(colony) -> None:
     cfg = config_for(colony, colony_prvkey=gen_prvkey())
     rec = Recorder()
