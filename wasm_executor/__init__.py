@@ -3,6 +3,7 @@
 The same calls, with the same names, as the ColonyOS Rust SDK; see `ColoniesClient`.
 """
 
+from ._version import __version__
 from .client import ColoniesClient
 from .crypto import CryptoError, gen_hash, gen_id, gen_prvkey, gen_signature, recid
 from .errors import ConnectionFailed, ProtocolError, RequestTimeout, RPCError, ServerError
@@ -48,8 +49,6 @@ from .objects import (
     WorkflowSpec,
 )
 
-__version__ = "0.1.0"
-
 __all__ = [
     "APPROVED", "CANCELLED", "ENV", "ERR", "FAILED", "GPU", "IN", "OUT", "PENDING", "REJECTED", "RUNNING",
     "SUCCESS", "UNREGISTERED", "WAITING", "Allocations", "Attribute", "Blueprint", "BlueprintDefinition",
@@ -57,5 +56,5 @@ __all__ = [
     "ChannelEntry", "ColoniesClient", "Colony", "Conditions", "ConnectionFailed", "CryptoError", "Executor",
     "Function", "FunctionArg", "FunctionSpec", "Hardware", "Log", "Process", "ProcessGraph", "Project",
     "ProtocolError", "RPCError", "RequestTimeout", "ServerError", "Software", "Statistics", "User", "WorkflowSpec",
-    "gen_hash", "gen_id", "gen_prvkey", "gen_signature", "recid",
+    "__version__", "gen_hash", "gen_id", "gen_prvkey", "gen_signature", "recid",
 ]

@@ -13,10 +13,9 @@ import sys
 import time
 from typing import Any
 
+from ._version import __version__
 from .objects import Capabilities, Hardware, Software
 from .transport import in_pyodide
-
-PACKAGE_VERSION = "0.1.0"
 
 
 def _browser_info() -> dict[str, Any]:
@@ -73,6 +72,6 @@ def capabilities() -> Capabilities:
     )
     sw = [
         Software(name="python", type=info["runtime"], version=info["python"]),
-        Software(name="wasm-executor", type="executor", version=PACKAGE_VERSION),
+        Software(name="wasm-executor", type="executor", version=__version__),
     ]
     return Capabilities(hardware=[hw], software=sw)
