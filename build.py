@@ -667,10 +667,15 @@ def cmd_test(args: argparse.Namespace) -> int:
     ensure_chromium()
     cmd_build()
     cmd_up()
+    say("ruff check")
+    lint_rc = subprocess.call([str(py), "-m", "ruff", "check", "."], cwd=ROOT)
     say("running the test suite")
     extra = list(args.pytest_args or [])
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.call([str(py), "-m", "pytest", *extra], cwd=ROOT, env=env)
+    test_rc = subprocess.call([str(py), "-m", "pytest", *extra], cwd=ROOT, env=env)
+    if lint_rc:
+        say("ruff found problems (see above): the run fails even where the tests pass")
+    return test_rc or lint_rc
 
 
 def cmd_bench(_: argparse.Namespace) -> int:
