@@ -28,6 +28,7 @@ from .objects import APPROVED, Executor, Function, Log, Process
 from .platform_info import capabilities
 
 EventSink = Callable[[str, dict[str, Any]], None]
+REGISTER_WITH_KEY = "registering with the colony key"
 
 # Executor states shown on the page.
 LOADING, REGISTERING, WAITING_APPROVAL, POLLING, RUNNING, STOPPING, STOPPED, ERROR = (
@@ -146,7 +147,7 @@ class ColonyExecutor:
                     break
                 except RPCError as exc:
                     if not exc.conn_err():
-                        self._set_state(ERROR, self._explain(exc, "registering with the colony key"))
+                        self._set_state(ERROR, self._explain(exc, REGISTER_WITH_KEY))
                         return False
                     self._set_state(REGISTERING, f"server unreachable ({exc}); retrying")
                     await self._pause(backoff.next())
@@ -214,11 +215,14 @@ class ColonyExecutor:
             self.emit("log", message=f"report capabilities: {exc}")
         self.emit("registered", executorid=self.executorid, functions=self.functions.names())
 
-    @staticmethod
-    def _explain(exc: RPCError, doing: str) -> str:
-        if exc.status == 403:
-            return f"access denied while {doing}: wrong key, or the executor is not approved ({exc.message})"
-        return f"{doing} failed: {exc}"
+    def _explain(self, exc: RPCError, doing: str) -> str:
+        if exc.status != 403:
+            return f"{doing} failed: {exc}"
+        if doing == REGISTER_WITH_KEY:
+            why = f"it is not the owner key of colony '{self.config.colonyname}'"
+        else:
+            why = "the executor is not (or no longer) approved in this colony"
+        return f"access denied while {doing}: {why} ({exc.message})"
 
     # ------------------------------------------------------------------ serving
 

@@ -201,7 +201,9 @@ async def test_wrong_colony_key_is_a_clear_error(ex_page: ExecutorPage) -> None:
     await ex_page.start(colony_prvkey="ab" * 32)
     assert await wait_state(ex_page.page, "error", "polling") == "error"
     detail = await ex_page.page.text_content("#detail")
-    assert detail and detail.startswith("access denied while registering with the colony key")
+    assert detail and detail.startswith(
+        f"access denied while registering with the colony key: it is not the owner key of colony '{ex_page.colony.name}'"
+    )
     assert await ex_page.page.get_by_role("button", name="Start Executor").is_enabled()
 
 

@@ -180,7 +180,9 @@ async def test_wrong_colony_key_is_a_clear_error(colony) -> None:
     await asyncio.wait_for(executor.run(), 20)
     await executor.client.aclose()
     errors = [d["detail"] for k, d in rec.events if k == "state" and d["state"] == "error"]
-    assert errors and errors[0].startswith("access denied while registering with the colony key")
+    assert errors and errors[0].startswith(
+        f"access denied while registering with the colony key: it is not the owner key of colony '{colony.name}'"
+    )
     assert executor.state == "error" and rec.states()[-1] == "error"  # not hidden behind "stopped"
 
 
