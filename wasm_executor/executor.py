@@ -234,6 +234,13 @@ class ColonyExecutor:
             try:
                 process = await self.client.assign(cfg.colonyname, cfg.poll_timeout, cfg.prvkey)
             except RPCError as exc:
+                if exc.status == 403:
+                    # Removed, rejected, or set unregistered after a long silence: join again
+                    # (by itself with the colony key, else by waiting for an admin's approval).
+                    self.emit("log", message=f"no longer a member ({exc.message}); joining again")
+                    if not await self.register():
+                        return
+                    continue
                 delay = backoff.next()
                 if exc.conn_err():
                     self._set_state(POLLING, f"server unreachable ({exc}); retrying in {delay:g} s")

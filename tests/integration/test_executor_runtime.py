@@ -173,6 +173,24 @@ async def test_waiting_for_approval_is_said_again_after_an_outage(colony) -> Non
         await proxy.cut()
 
 
+async def test_a_removed_executor_joins_again(colony, client: ColoniesClient) -> None:
+    cfg = config_for(colony)
+    async with running(cfg) as (_executor, rec):
+        await rec.wait_for(lambda: POLLING in rec.states())
+        before = len(rec.states())
+        await client.remove_executor(colony.name, cfg.executorname, colony.colony_prvkey)  # an admin removes it
+
+        def rejoined() -> bool:
+            after = rec.states()[before:]
+            return "registering" in after and POLLING in after[after.index("registering"):]
+
+        await rec.wait_for(rejoined, timeout=30)
+        code, out, _ = await cli_exec(colony, cfg.executortype, "add", "3", "4")
+        assert (code, out) == (0, "7")
+    logs = [d["message"] for k, d in rec.events if k == "log"]
+    assert any(m.startswith("no longer a member") for m in logs)
+
+
 async def test_wrong_colony_key_is_a_clear_error(colony) -> None:
     cfg = config_for(colony, colony_prvkey=gen_prvkey())
     rec = Recorder()
