@@ -216,13 +216,9 @@ class ColonyExecutor:
         self.emit("registered", executorid=self.executorid, functions=self.functions.names())
 
     def _explain(self, exc: RPCError, doing: str) -> str:
-        if exc.status != 403:
-            return f"{doing} failed: {exc}"
-        if doing == REGISTER_WITH_KEY:
-            why = f"it is not the owner key of colony '{self.config.colonyname}'"
-        else:
-            why = "the executor is not (or no longer) approved in this colony"
-        return f"access denied while {doing}: {why} ({exc.message})"
+        if exc.status == 403 and doing == REGISTER_WITH_KEY:
+            return f"access denied while {doing}: it is not the owner key of colony '{self.config.colonyname}' ({exc.message})"
+        return f"{doing} failed: {exc}"
 
     # ------------------------------------------------------------------ serving
 
