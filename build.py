@@ -645,7 +645,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     cmd_build()
     if args.headless:
         ensure_chromium()
-        return subprocess.call([str(py), str(ROOT / "tests" / "browser" / "demo_headless.py"), "--port", str(args.port)])
+        return subprocess.call([str(py), str(ROOT / "tools" / "demo_headless.py"), "--port", str(args.port)])
     serve_in_background(args.port)
     keys = json.loads((STATE / "keys.json").read_text())
     print()

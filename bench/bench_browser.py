@@ -16,7 +16,7 @@ import time
 
 from common import dev_env, report, server_url
 
-from tests.browser.driver import chromium, serve_bundle, start_executor, wait_state
+from tools.browser import chromium, serve_bundle, start_executor, wait_state
 from wasm_executor import SUCCESS, ColoniesClient, FunctionSpec, gen_prvkey, gen_signature
 from wasm_executor.executor import ColonyExecutor, ExecutorConfig
 

@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.driver import dev_env  # noqa: E402, F401 - re-exported for the benchmarks
+from tools.browser import dev_env  # noqa: E402, F401 - re-exported for the benchmarks
 
 
 def server_url(env: dict[str, str]) -> str:

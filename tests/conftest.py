@@ -19,9 +19,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from tools.browser import dev_env
 from wasm_executor import ColoniesClient, Executor, gen_id, gen_prvkey
-
-from .browser.driver import dev_env
 
 ROOT = Path(__file__).resolve().parents[1]
 COLONIES_BIN = ROOT / ".tools" / "bin" / "colonies"

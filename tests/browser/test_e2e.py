@@ -19,11 +19,11 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page
 
+from tools.browser import chromium, exec_argv, run_cli, serve_bundle, start_executor, wait_state
 from wasm_executor import SUCCESS, ColoniesClient, FunctionSpec
 
 from ..conftest import COLONIES_BIN, unique
 from ..proxy import OutageProxy
-from .driver import chromium, exec_argv, run_cli, serve_bundle, start_executor, wait_state
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

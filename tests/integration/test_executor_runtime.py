@@ -16,10 +16,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from tools.browser import exec_argv
 from wasm_executor import FAILED, SUCCESS, ColoniesClient, FunctionSpec, gen_id, gen_prvkey
 from wasm_executor.executor import POLLING, STOPPED, WAITING_APPROVAL, ColonyExecutor, ExecutorConfig
 
-from ..browser.driver import exec_argv
 from ..conftest import ROOT, unique
 from ..proxy import OutageProxy
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pytest_pyodide.config import get_global_config
 
-from ..browser.driver import CHROMIUM_FLAGS
+from tools.browser import CHROMIUM_FLAGS
 
 os.environ.setdefault("SE_OFFLINE", "true")
 os.environ.setdefault("SE_AVOID_STATS", "true")

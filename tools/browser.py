@@ -16,7 +16,7 @@ from pathlib import Path
 
 from playwright.async_api import Browser, Page, async_playwright
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 WEB = ROOT / "dist" / "web"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [

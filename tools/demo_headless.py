@@ -14,9 +14,9 @@ import shlex
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.browser.driver import ROOT, chromium, dev_env, exec_argv, run_cli, serve_bundle, start_executor, wait_state
+from tools.browser import ROOT, chromium, dev_env, exec_argv, run_cli, serve_bundle, start_executor, wait_state
 
 FIVE = [
     ["echo", "Hello from browser!"],

@@ -1,0 +1,1 @@
+"""Helpers that drive the page: shared by the browser tests, `build.py demo --headless` and the benchmarks."""
