@@ -93,6 +93,7 @@ class ColonyExecutor:
         self._on_event = on_event or (lambda _kind, _data: None)
         self._stop = asyncio.Event()
         self.state = STOPPED
+        self._detail = ""
         self.done = 0
         self.failed = 0
 
@@ -103,7 +104,9 @@ class ColonyExecutor:
             self._on_event(kind, data)
 
     def _set_state(self, state: str, detail: str = "") -> None:
-        self.state = state
+        if (state, detail) == (self.state, self._detail):
+            return  # a new long-poll is no news
+        self.state, self._detail = state, detail
         self.emit("state", state=state, detail=detail, executorid=self.executorid)
 
     # ------------------------------------------------------------------ lifecycle
