@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from urllib.parse import urlparse
 
 
 class OutageProxy:
@@ -12,6 +13,14 @@ class OutageProxy:
         self.port = 0
         self._server: asyncio.base_events.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+
+    @classmethod
+    async def started_for(cls, server_url: str) -> OutageProxy:
+        """A running proxy in front of the server at `server_url`."""
+        target = urlparse(server_url)
+        proxy = cls(target.hostname or "127.0.0.1", target.port or 80)
+        await proxy.start()
+        return proxy
 
     @property
     def url(self) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,10 +18,10 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page
 
-from tools.browser import chromium, exec_argv, run_cli, serve_bundle, start_executor, wait_state
+from tools.browser import chromium, exec_argv, serve_bundle, start_executor, wait_state
 from wasm_executor import SUCCESS, ColoniesClient, FunctionSpec
 
-from ..conftest import COLONIES_BIN, unique
+from ..conftest import unique
 from ..proxy import OutageProxy
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
@@ -55,9 +54,13 @@ class ExecutorPage:
         key = self.colony.colony_prvkey if colony_prvkey == "colony" else colony_prvkey
         await start_executor(self.page, self.page_url, self.colony.url, self.colony.name, self.name, self.executortype, key)
 
+    async def cli(self, *args: str, prvkey: str | None = None) -> tuple[int, str, str]:
+        """The real CLI (conftest's Colony.cli) off the event loop: (exit code, stdout stripped, stderr)."""
+        proc = await asyncio.to_thread(self.colony.cli, *args, prvkey=prvkey)
+        return proc.returncode, proc.stdout.strip(), proc.stderr
+
     async def exec(self, func: str, *args: str) -> tuple[int, str, str]:
-        env = {**os.environ, **self.colony.env}
-        return await run_cli(env, str(COLONIES_BIN), *exec_argv(func, args, self.executortype))
+        return await self.cli(*exec_argv(func, args, self.executortype))
 
     async def rows(self) -> list[list[str]]:
         return await self.page.eval_on_selector_all(
@@ -74,8 +77,7 @@ async def ex_page(browser: Browser, colony, page_url: str, request: pytest.Fixtu
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     await context.close()
-    env = {**os.environ, **colony.env, "COLONIES_PRVKEY": colony.colony_prvkey}
-    await run_cli(env, str(COLONIES_BIN), "executor", "remove", "--name", ep.name)
+    await ep.cli("executor", "remove", "--name", ep.name, prvkey=colony.colony_prvkey)
 
 
 async def test_five_functions_bad_input_and_unknown_function(ex_page: ExecutorPage) -> None:
@@ -143,12 +145,11 @@ async def test_admin_approval_mode(ex_page: ExecutorPage) -> None:
     assert command == (
         f"colonies executor add --name {ex_page.name} --type {ex_page.executortype} --executorid {executor_id} --approve"
     )
-    env = {**os.environ, **ex_page.colony.env, "COLONIES_PRVKEY": ex_page.colony.colony_prvkey}
-    code, _, err = await run_cli(env, str(COLONIES_BIN), *command.split()[1:])
+    code, _, err = await ex_page.cli(*command.split()[1:], prvkey=ex_page.colony.colony_prvkey)
     assert code == 0, err
     await wait_state(ex_page.page, "polling")
     assert (await ex_page.exec("add", "40", "2"))[:2] == (0, "42")
-    code, out, _ = await run_cli({**os.environ, **ex_page.colony.env}, str(COLONIES_BIN), "function", "ls")
+    code, out, _ = await ex_page.cli("function", "ls")
     assert code == 0
     # One table per function: keep the FunctionName rows of the tables with our executor type.
     mine = {
@@ -208,9 +209,7 @@ async def test_wrong_colony_key_is_a_clear_error(ex_page: ExecutorPage) -> None:
 
 
 async def test_network_outage_in_the_browser_loses_nothing(ex_page: ExecutorPage, client: ColoniesClient) -> None:
-    host, port = urlparse(ex_page.colony.url).netloc.split(":")
-    proxy = OutageProxy(host, int(port))
-    await proxy.start()
+    proxy = await OutageProxy.started_for(ex_page.colony.url)
     ex_page.colony = dataclasses.replace(ex_page.colony, url=proxy.url)  # the page talks through the proxy
     try:
         await ex_page.start()

@@ -157,9 +157,7 @@ async def test_admin_approval_mode_keeps_the_colony_key_out(colony, client: Colo
 
 
 async def test_waiting_for_approval_is_said_again_after_an_outage(colony) -> None:
-    host, port = colony.url.removeprefix("http://").split(":")
-    proxy = OutageProxy(host, int(port))
-    await proxy.start()
+    proxy = await OutageProxy.started_for(colony.url)
     cfg = config_for(colony, server_url=proxy.url, colony_prvkey=None, approval_poll_interval=0.3, max_backoff=1.0)
     try:
         async with running(cfg) as (_executor, rec):
@@ -218,9 +216,7 @@ async def test_stop_then_start_serves_what_came_meanwhile(colony, client: Coloni
 
 
 async def test_network_outage_loses_nothing(colony, client: ColoniesClient) -> None:
-    host, port = colony.url.removeprefix("http://").split(":")
-    proxy = OutageProxy(host, int(port))
-    await proxy.start()
+    proxy = await OutageProxy.started_for(colony.url)
     cfg = config_for(colony, server_url=proxy.url, max_backoff=1.0)
     async with running(cfg) as (_executor, rec):
         await rec.wait_for(lambda: POLLING in rec.states())
