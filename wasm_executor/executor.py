@@ -255,7 +255,8 @@ class ColonyExecutor:
         """Run one assigned process and close it; its failure is the process's, not ours."""
         spec = process.spec
         self._set_state(RUNNING, spec.funcname)
-        self.emit("process", processid=process.processid, funcname=spec.funcname, args=[_short(a) for a in spec.args], status="running")
+        shown_args = [_short(a) for a in spec.args]
+        self.emit("process", processid=process.processid, funcname=spec.funcname, args=shown_args, status="running")
         started = time.perf_counter()
         output: list[Any] = []
         error = ""
@@ -270,7 +271,7 @@ class ColonyExecutor:
         except Exception as exc:
             error = f"{spec.funcname} raised {type(exc).__name__}: {exc}"
         millis = round((time.perf_counter() - started) * 1000, 1)
-        line = f"{spec.funcname}({', '.join(map(_short, spec.args))}) -> {error or _short(output)} in {millis} ms"
+        line = f"{spec.funcname}({', '.join(shown_args)}) -> {error or _short(output)} in {millis} ms"
         await self._deliver("add log", self.client.add_log, Log(processid=process.processid, message=line), self.config.prvkey)
         if error:
             ok = await self._deliver("fail", self.client.fail, process.processid, self.config.prvkey, [error])
@@ -279,7 +280,7 @@ class ColonyExecutor:
             ok = await self._deliver("close", self.client.close, process.processid, self.config.prvkey, output)
             self.done += 1
         self.emit(
-            "process", processid=process.processid, funcname=spec.funcname, args=[_short(a) for a in spec.args],
+            "process", processid=process.processid, funcname=spec.funcname, args=shown_args,
             status="failed" if error else "done", output=[_short(o) for o in output], error=error,
             millis=millis, delivered=ok, done=self.done, failed=self.failed,
         )
