@@ -1,8 +1,9 @@
 """`python -m wasm_executor`: the browser's executor runtime, run from a terminal in CPython.
 
-Same functions, same joining rules, same output as the page; handy next to a browser fleet and
-for trying functions without one. Settings default to the COLONIES_* variables that
-`source .colonies/dev.env` exports. Ctrl-C stops after the current process.
+Same functions, same joining rules, same engine as the page; functions run in child processes
+(slots), so runaway code can be stopped. Settings default to the COLONIES_* variables that
+`source .colonies/dev.env` exports. Ctrl-C stops taking work and lets running processes finish;
+a second Ctrl-C interrupts them.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import contextlib
 import os
 import signal
 import sys
-from typing import Any
 
 from .crypto import CryptoError, gen_id, gen_prvkey
-from .executor import ColonyExecutor, ExecutorConfig
+from .engine.executor import ColonyExecutor, ExecutorConfig
+from .engine.process_slots import ProcessSlots
+from .events import Event, State, describe
+from .terminal import safe_line
 
 
 def _default_server() -> str:
@@ -27,7 +30,7 @@ def _default_server() -> str:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m wasm_executor", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m wasm_executor", description=(__doc__ or "").splitlines()[0])
     p.add_argument("--server", default=_default_server(), help="server URL (default from COLONIES_SERVER_*)")
     p.add_argument("--colony", default=os.environ.get("COLONIES_COLONY_NAME", "dev"), help="colony name")
     p.add_argument("--name", default=None, help="executor name (default: cli-<first 8 of its ID>)")
@@ -40,19 +43,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--colony-prvkey", default=os.environ.get("COLONIES_COLONY_PRVKEY"),
         help="colony owner key to join by itself (default: $COLONIES_COLONY_PRVKEY); without it, wait for approval",
     )
+    p.add_argument("--slots", type=int, default=max(1, (os.cpu_count() or 2) - 1),
+                   help="processes run at once, each in its own child process (default: cores - 1)")
+    p.add_argument("--functions", default=None, help="a Python file of extra functions, as web/functions.py")
     p.add_argument("--poll-timeout", type=int, default=10, help="seconds per assign long-poll")
     return p.parse_args(argv)
 
 
-def print_event(kind: str, data: dict[str, Any]) -> None:
-    if kind == "state":
-        detail = f": {data['detail']}" if data.get("detail") else ""
-        print(f"[{data['state']}]{detail}", flush=True)
-    elif kind == "process" and data.get("status") != "running":
-        result = data["error"] if data["status"] == "failed" else " ".join(map(str, data["output"]))
-        print(f"{data['status']:>6} {data['funcname']}({' '.join(data['args'])}) -> {result}  [{data['millis']} ms]", flush=True)
-    elif kind == "log":
-        print(f"  {data['message']}", flush=True)
+def print_event(event: Event) -> None:
+    line = describe(event)
+    if line is not None:
+        print(safe_line(line), flush=True)
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -62,6 +63,9 @@ async def run(args: argparse.Namespace) -> int:
     except CryptoError as exc:
         print(f"bad --prvkey: {exc}", file=sys.stderr)
         return 2
+    if args.slots < 1:
+        print("--slots must be at least 1", file=sys.stderr)
+        return 2
     if not args.prvkey:
         print(f"new executor key (pass it as --prvkey to be the same executor next time): {prvkey}", flush=True)
     config = ExecutorConfig(
@@ -70,16 +74,22 @@ async def run(args: argparse.Namespace) -> int:
         poll_timeout=args.poll_timeout,
     )
     print(f"executor {config.executorname} ({executorid}) type {config.executortype} at {config.server_url}", flush=True)
-    executor = ColonyExecutor(config, on_event=print_event)
+    slots = ProcessSlots(args.slots, args.functions)
+    executor = ColonyExecutor(config, slots, on_event=print_event)
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        executor.stop(now=executor.stopping)  # the second Ctrl-C interrupts what runs
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, executor.stop)
+            loop.add_signal_handler(sig, on_signal)
     try:
         await executor.run()
     finally:
         await executor.client.aclose()
-    return 1 if executor.state == "error" else 0
+        await slots.aclose()
+    return 1 if executor.state == State.ERROR else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,8 +20,7 @@ UNSIGNED = frozenset({"versionmsg", "getserverinfomsg"})
 
 def encode_payload(msgtype: str, payload: dict[str, Any]) -> str:
     """Standard padded base64 of the payload JSON, which must carry its own msgtype."""
-    body = {**payload, "msgtype": msgtype}
-    return base64.b64encode(json.dumps(body, separators=(",", ":")).encode("utf-8")).decode("ascii")
+    return _b64_json({**payload, "msgtype": msgtype})
 
 
 def build_request(msgtype: str, payload: dict[str, Any], prvkey: str | None) -> str:
@@ -64,3 +63,34 @@ def parse_reply(status: int, body: str) -> Any:
     if not payload:
         return None
     return decode_b64_json(payload)
+
+
+# ---------------------------------------------------------------- the server's side (for MockTransport)
+
+
+def parse_request(body: str) -> tuple[str, dict[str, Any], str, str]:
+    """(msgtype, payload, b64 payload, signature) of a request envelope, as the server reads it."""
+    try:
+        envelope = json.loads(body)
+        msgtype, b64, signature = envelope["payloadtype"], envelope["payload"], envelope.get("signature", "")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ProtocolError(f"request is not an envelope: {exc}") from None
+    payload = decode_b64_json(b64)
+    if not isinstance(payload, dict) or payload.get("msgtype") != msgtype:
+        raise ProtocolError(f"payload msgtype does not match payloadtype {msgtype!r}")
+    return msgtype, payload, b64, signature
+
+
+def _b64_json(value: Any) -> str:
+    return base64.b64encode(json.dumps(value, separators=(",", ":")).encode("utf-8")).decode("ascii")
+
+
+def build_reply(msgtype: str, payload: Any) -> str:
+    """The JSON text of a successful reply; ``None`` gives the server's empty reply `{}`."""
+    if payload is None:
+        return "{}"
+    return json.dumps({"payloadtype": msgtype, "payload": _b64_json(payload), "error": False})
+
+
+def build_error_reply(status: int, message: str) -> str:
+    return json.dumps({"payloadtype": "error", "payload": _b64_json({"status": status, "message": message}), "error": True})

@@ -1,8 +1,9 @@
 """The SDK's exception tree.
 
-Three kinds of failure are told apart by type, never by message text:
-a connection that could not be made (`ConnectionFailed`), a request that ran out of
-time (`RequestTimeout`), and a well-formed error reply from the server (`ServerError`).
+Kinds of failure are told apart by type, never by message text: trouble on the way
+(`TransportError`: a connection that could not be made, `ConnectionFailed`, or a request that
+ran out of time, `RequestTimeout`) is worth a retry; a well-formed error reply from the server
+(`ServerError`, with its HTTP `status`) and a reply we cannot read (`ProtocolError`) are not.
 An empty `assign` long-poll is not an error at all: `assign` returns ``None``.
 """
 
@@ -18,25 +19,23 @@ class RPCError(Exception):
         self.status = status
 
     def conn_err(self) -> bool:
-        """True when the server could not be reached or did not answer in time: worth a retry."""
-        return False
+        """True when the server could not be reached or did not answer in time (the Rust SDK's name)."""
+        return isinstance(self, TransportError)
 
     def __str__(self) -> str:
         return f"{self.message} (HTTP {self.status})" if self.status else self.message
 
 
-class ConnectionFailed(RPCError):
+class TransportError(RPCError):
+    """Trouble between us and the server: nothing was answered. Worth a retry."""
+
+
+class ConnectionFailed(TransportError):
     """The server could not be reached (refused, reset, DNS, CORS, network down)."""
 
-    def conn_err(self) -> bool:
-        return True
 
-
-class RequestTimeout(RPCError):
+class RequestTimeout(TransportError):
     """No answer within the time allowed (the transport gave up, or a subscription ran out)."""
-
-    def conn_err(self) -> bool:
-        return True
 
 
 class ServerError(RPCError):

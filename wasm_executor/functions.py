@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -173,8 +174,31 @@ def default_registry() -> FunctionRegistry:
         await asyncio.sleep(s)
         return s
 
+    @reg.register(description="Keep one core busy in pure Python for the given seconds (at most 3600); return the loop count")
+    def spin(seconds: Any = 1) -> int:
+        s = number(seconds, "spin: seconds")
+        if not 0 <= s <= 3600:
+            raise FunctionError(f"spin: seconds must be between 0 and 3600, got {seconds!r}")
+        end = time.monotonic() + s
+        count = 0
+        while time.monotonic() < end:  # bytecode all the way: an interrupt stops it
+            for _ in range(1000):
+                count += 1
+        return count
+
     @reg.register(description="Count the words of a text")
     def wordcount(*text: Any) -> int:
         return len(" ".join(str(t) for t in text).split())
 
     return reg
+
+
+def load_functions(source: str, registry: FunctionRegistry, filename: str = "functions.py") -> list[str]:
+    """Run a page owner's functions file with `registry` at hand; return the names it added.
+
+    The file sees `registry`, `number` and `FunctionError`, as web/functions.py documents.
+    """
+    before = set(registry.names())
+    namespace = {"registry": registry, "number": number, "FunctionError": FunctionError, "__name__": "user_functions"}
+    exec(compile(source, filename, "exec"), namespace)  # the owner's own code, from their own bundle or disk
+    return sorted(set(registry.names()) - before)

@@ -1,7 +1,7 @@
 """What the executor knows about where it runs: browser APIs in Pyodide, the OS in CPython.
 
-In Pyodide `js` is the page's or worker's global scope, so `js.navigator` is the browser's
-Navigator (or WorkerNavigator). Imported lazily: this module loads in plain CPython too.
+In Pyodide the JS global scope (from `_compat`) is the page's or worker's, so its `navigator`
+is the browser's Navigator (or WorkerNavigator). This module loads in plain CPython too.
 """
 
 from __future__ import annotations
@@ -13,14 +13,13 @@ import sys
 import time
 from typing import Any
 
+from ._compat import in_pyodide, js_global
 from ._version import __version__
 from .objects import Capabilities, Hardware, Software
-from .transport import in_pyodide
 
 
 def _browser_info() -> dict[str, Any]:
-    import js
-
+    js = js_global()
     nav = js.navigator
     info: dict[str, Any] = {
         "runtime": "pyodide",

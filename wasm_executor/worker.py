@@ -1,7 +1,8 @@
-"""The bridge between the page's Web Worker (web/worker.mjs) and the executor runtime.
+"""The Python side of the executor worker (web/worker.mjs): commands in, events out.
 
-Pyodide only. The page sends plain objects ({"type": ...}); we answer with postMessage.
-Everything the page shows comes from these messages.
+Pyodide only. The page sends commands (`events.parse_command`); everything the page shows
+comes back as events (`events.to_message`). This worker holds the executor's key; functions
+run in slot workers (`BrowserSlots`), which do not.
 """
 
 from __future__ import annotations
@@ -9,55 +10,48 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from ._compat import post_message
 from .crypto import CryptoError, gen_id, gen_prvkey
-from .executor import ColonyExecutor, ExecutorConfig
-from .functions import FunctionError, FunctionRegistry, default_registry, number
+from .engine.browser_slots import BrowserSlots
+from .engine.executor import ColonyExecutor, ExecutorConfig
+from .events import CommandError, Event, Identity, IdentityReady, LogLine, Start, State, StateChanged, Stop, parse_command, to_message
 
-registry: FunctionRegistry = default_registry()
 _executor: ColonyExecutor | None = None
 _task: asyncio.Task[None] | None = None
+_slots: BrowserSlots | None = None
 
 
-def load_functions(source: str, filename: str = "functions.py", into: FunctionRegistry | None = None) -> list[str]:
-    """Run a user's functions file with `registry` at hand; return the names it added."""
-    target = registry if into is None else into
-    before = set(target.names())
-    namespace = {"registry": target, "number": number, "FunctionError": FunctionError, "__name__": "user_functions"}
-    exec(compile(source, filename, "exec"), namespace)  # the page owner's own code, from the same bundle
-    return sorted(set(target.names()) - before)
-
-
-def post(kind: str, **data: Any) -> None:
-    import js
-    from pyodide.ffi import to_js
-
-    js.postMessage(to_js({"type": kind, **data}, dict_converter=js.Object.fromEntries))
+def post(event: Event) -> None:
+    post_message(to_message(event))
 
 
 def identity(prvkey: str | None) -> None:
     """Use the stored key, or make one; the page keeps it so a reload is the same executor."""
+    error = ""
     try:
         key = prvkey or gen_prvkey()
-        post("identity", prvkey=key, executorid=gen_id(key))
+        executorid = gen_id(key)
     except CryptoError as exc:
-        post("identity", prvkey=None, error=f"stored key is unusable ({exc}); a new one was made")
-        identity(None)
+        error = f"stored key is unusable ({exc}); a new one was made"
+        key = gen_prvkey()
+        executorid = gen_id(key)
+    post(IdentityReady(key, executorid, error))
+    post(StateChanged(State.READY, "Fill in the form and click Start Executor.", executorid))
 
 
-def start(settings: dict[str, Any]) -> None:
-    global _executor, _task
+def start(command: Start) -> None:
+    global _executor, _task, _slots
     if _task is not None and not _task.done():
-        post("state", state="error", detail="already running")
+        post(LogLine("the executor is already running"))
         return
     config = ExecutorConfig(
-        server_url=str(settings["serverUrl"]).strip().rstrip("/"),
-        colonyname=str(settings["colonyName"]).strip(),
-        executorname=str(settings["executorName"]).strip(),
-        executortype=str(settings.get("executorType") or "wasm").strip(),
-        prvkey=str(settings["prvkey"]),
-        colony_prvkey=(str(settings.get("colonyPrvkey") or "").strip() or None),
+        server_url=command.server_url.rstrip("/"), colonyname=command.colonyname, executorname=command.executorname,
+        executortype=command.executortype or "wasm", prvkey=command.prvkey, colony_prvkey=command.colony_prvkey,
     )
-    _executor = ColonyExecutor(config, registry, on_event=lambda kind, data: post(kind, **data))
+    if _slots is None:
+        _slots = BrowserSlots(command.slots)
+    _slots.size = command.slots
+    _executor = ColonyExecutor(config, _slots, on_event=post)
     _task = asyncio.ensure_future(_run(_executor))
 
 
@@ -65,24 +59,20 @@ async def _run(executor: ColonyExecutor) -> None:
     try:
         await executor.run()
     except Exception as exc:
-        post("log", message=f"executor stopped: {type(exc).__name__}: {exc}")
+        post(LogLine(f"executor stopped: {type(exc).__name__}: {exc}"))
     finally:
         await executor.client.aclose()
 
 
-def stop() -> None:
-    if _executor is not None:
-        _executor.stop()
-
-
 def handle(message: Any) -> None:
-    msg = message.to_py() if hasattr(message, "to_py") else dict(message)
-    kind = msg.get("type")
-    if kind == "identity":
-        identity(msg.get("prvkey"))
-    elif kind == "start":
-        start(msg)
-    elif kind == "stop":
-        stop()
-    else:
-        post("log", message=f"unknown message {kind!r}")
+    try:
+        command = parse_command(message.to_py() if hasattr(message, "to_py") else dict(message))
+    except CommandError as exc:
+        post(LogLine(str(exc)))
+        return
+    if isinstance(command, Identity):
+        identity(command.prvkey)
+    elif isinstance(command, Start):
+        start(command)
+    elif isinstance(command, Stop) and _executor is not None:
+        _executor.stop(now=command.now)

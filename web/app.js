@@ -1,15 +1,19 @@
-// The page: form, state, counters, process list. Python does the work in the worker.
-// Everything shown from a process is set with textContent: arguments come from strangers.
+// The page: renders the events the executor worker sends (wasm_executor/events.py) and sends
+// it commands. It invents no executor state. Everything shown from a process is set with
+// textContent: arguments come from strangers.
 const $ = (id) => document.getElementById(id);
 const KEY_STORE = "wasm-executor.prvkey";
 const SETTINGS_STORE = "wasm-executor.settings";
 const COLONY_KEY_STORE = "wasm-executor.colony-prvkey";
 const MAX_ROWS = 50;
+const RUNNING_STATES = ["registering", "waiting for approval", "polling", "stopping"];
 
-const fields = ["server-url", "colony-name", "executor-name", "executor-type"];
+// Form fields carry ExecutorConfig's names (name="server_url", …): what is sent is what Python reads.
+const FIELDS = ["server-url", "colony-name", "executor-name", "executor-type", "slots"];
 const worker = new Worker(new URL("./worker.mjs", import.meta.url), { type: "module" });
 let identity = null;
 const rows = new Map();
+const slotSince = new Map();  // slot -> performance.now() when it took its process
 
 function log(text) {
   const li = document.createElement("li");
@@ -18,32 +22,43 @@ function log(text) {
   while ($("log").children.length > 200) $("log").lastChild.remove();
 }
 
-function setState(state, detail = "") {
+function showState({ state, detail }) {
   $("state").textContent = state;
   $("state").dataset.state = state;
   $("detail").textContent = detail || "";
-  const running = !["stopped", "error", "loading", "ready"].includes(state);
+  const running = RUNNING_STATES.includes(state);
   $("start").disabled = running || !identity;
   $("stop").disabled = !running || state === "stopping";
+  $("stop-now").disabled = !running;
   $("approval").hidden = state !== "waiting for approval";
   if (state === "waiting for approval") $("approval-command").textContent = detail;
 }
 
+function defaultSlots() {
+  return Math.max(1, (navigator.hardwareConcurrency || 2) - 1);
+}
+
 function loadSettings() {
   const saved = JSON.parse(localStorage.getItem(SETTINGS_STORE) || "{}");
-  $("server-url").value = saved.serverUrl || `${location.protocol === "https:" ? "https" : "http"}://${location.hostname || "127.0.0.1"}:50080`;
-  for (const id of ["colony-name", "executor-name", "executor-type"]) {
+  $("server-url").value = saved.server_url || `${location.protocol === "https:" ? "https" : "http"}://${location.hostname || "127.0.0.1"}:50080`;
+  for (const id of ["colony-name", "executor-name", "executor-type", "slots"]) {
     const name = $(id).name;
     if (saved[name]) $(id).value = saved[name];
   }
+  if (!$("slots").value) $("slots").value = defaultSlots();
   const colonyKey = localStorage.getItem(COLONY_KEY_STORE);
   if (colonyKey) { $("colony-prvkey").value = colonyKey; $("remember-key").checked = true; }
 }
 
-function saveSettings() {
-  const s = {};
-  for (const id of fields) s[$(id).name] = $(id).value.trim();
-  localStorage.setItem(SETTINGS_STORE, JSON.stringify(s));
+function formValues() {
+  const values = {};
+  for (const id of FIELDS) values[$(id).name] = $(id).value.trim();
+  values.slots = Number(values.slots) || 1;
+  return values;
+}
+
+function saveSettings(values) {
+  localStorage.setItem(SETTINGS_STORE, JSON.stringify(values));
   if ($("remember-key").checked && $("colony-prvkey").value) localStorage.setItem(COLONY_KEY_STORE, $("colony-prvkey").value.trim());
   else localStorage.removeItem(COLONY_KEY_STORE);
 }
@@ -65,65 +80,96 @@ function showProcess(p) {
   const cells = tr.children;
   cells[0].textContent = p.funcname;
   cells[1].textContent = (p.args || []).join(" ");
-  cells[2].textContent = p.status === "failed" ? p.error : (p.output || []).join("\n");
+  cells[2].textContent = p.status === "done" ? (p.output || []).join("\n") : (p.error || "");
   cells[3].textContent = p.millis !== undefined ? `${p.millis} ms` : "";
   cells[4].textContent = p.status;
   tr.className = p.status;
   if (p.done !== undefined) { $("done-count").textContent = p.done; $("failed-count").textContent = p.failed; }
 }
 
+function slotItem(index) {
+  const list = $("slot-list");
+  while (list.children.length <= index) {
+    const li = document.createElement("li");
+    li.dataset.slot = list.children.length;
+    list.appendChild(li);
+  }
+  return list.children[index];
+}
+
+function showSlot({ slot, funcname }) {
+  const li = slotItem(slot);
+  li.dataset.funcname = funcname || "";
+  li.className = funcname ? "busy" : "idle";
+  if (funcname) slotSince.set(slot, performance.now());
+  else slotSince.delete(slot);
+  renderSlot(li);
+}
+
+function renderSlot(li) {
+  const slot = Number(li.dataset.slot);
+  const since = slotSince.get(slot);
+  li.textContent = since === undefined
+    ? `slot ${slot}: idle`
+    : `slot ${slot}: ${li.dataset.funcname} for ${((performance.now() - since) / 1000).toFixed(0)} s`;
+}
+
+function showSlotCount(n) {
+  const list = $("slot-list");
+  while (list.children.length > n) list.lastChild.remove();
+  for (let i = 0; i < n; i++) if (!slotSince.has(i)) showSlot({ slot: i, funcname: "" });
+}
+
+setInterval(() => { for (const li of $("slot-list").children) if (li.className === "busy") renderSlot(li); }, 1000);
+
 worker.onmessage = ({ data: msg }) => {
   switch (msg.type) {
     case "progress":
       $("progress").value = msg.value;
       $("progress-label").textContent = msg.text;
-      break;
-    case "ready":
-      $("loading").hidden = true;
-      worker.postMessage({ type: "identity", prvkey: localStorage.getItem(KEY_STORE) });
+      if (msg.value >= 100) worker.postMessage({ type: "identity", prvkey: localStorage.getItem(KEY_STORE) });
       break;
     case "identity":
       if (msg.error) log(msg.error);
-      if (!msg.prvkey) break;
       identity = msg;
       localStorage.setItem(KEY_STORE, msg.prvkey);
+      $("loading").hidden = true;
       $("executor-id").textContent = msg.executorid;
       if (!$("executor-name").value) $("executor-name").value = `browser-${msg.executorid.slice(0, 8)}`;
-      setState("ready", "Fill in the form and click Start Executor.");
       break;
     case "state":
-      setState(msg.state, msg.detail);
+      showState(msg);
       break;
     case "process":
       showProcess(msg);
       break;
+    case "slot":
+      showSlot(msg);
+      break;
     case "registered":
-      log(`registered; functions: ${msg.functions.join(", ")}`);
+      showSlotCount(msg.slots);
+      log(`registered with ${msg.slots} slot(s); functions: ${msg.functions.join(", ")}`);
       break;
     case "log":
       log(msg.message);
       break;
     case "fatal":
       $("progress-label").textContent = `Failed to load: ${msg.message}`;
-      setState("error", msg.message);
+      showState({ state: "error", detail: msg.message });
       break;
   }
 };
-worker.onerror = (e) => setState("error", `worker error: ${e.message}`);
+worker.onerror = (e) => showState({ state: "error", detail: `worker error: ${e.message}` });
 
 $("settings").addEventListener("submit", (event) => {
   event.preventDefault();
   if (!identity) return;
-  saveSettings();
-  const s = { type: "start", prvkey: identity.prvkey, colonyPrvkey: $("colony-prvkey").value.trim() };
-  for (const id of fields) s[$(id).name] = $(id).value.trim();
-  $("try-line").textContent = `colonies function exec --func add --args 5 --args 3 --targettype ${s.executorType} --wait --out`;
-  setState("registering", s.serverUrl);
-  worker.postMessage(s);
+  const values = formValues();
+  saveSettings(values);
+  $("try-line").textContent = `colonies function exec --func add --args 5 --args 3 --targettype ${values.executortype} --wait --out`;
+  worker.postMessage({ type: "start", ...values, prvkey: identity.prvkey, colony_prvkey: $("colony-prvkey").value.trim() });
 });
-$("stop").addEventListener("click", () => {
-  setState("stopping", "finishing the current poll");
-  worker.postMessage({ type: "stop" });
-});
+$("stop").addEventListener("click", () => worker.postMessage({ type: "stop", now: false }));
+$("stop-now").addEventListener("click", () => worker.postMessage({ type: "stop", now: true }));
 
 loadSettings();

@@ -1,41 +1,100 @@
-// Module Web Worker: Python (Pyodide) runs here, so long-polls never block the page.
-// Everything is loaded from this bundle (./pyodide/); nothing from any other host.
-import { loadPyodide } from "./pyodide/pyodide.mjs";
+// The executor worker: Python (Pyodide) that holds the executor's key and talks to the server.
+// Functions run in slot workers (slot.mjs) that this worker owns; they never see the key.
+// Messages to the page are events (wasm_executor/events.py) plus, before Python runs,
+// {type: "progress", value, text} and {type: "fatal", message}.
+import { bootPython, errorText } from "./pyodide-boot.mjs";
 
 const post = (msg) => self.postMessage(msg);
-const progress = (value, text) => post({ type: "progress", value, text });
+const SLOT_URL = new URL("./slot.mjs", import.meta.url);
+
+class Slot {
+  constructor(index) {
+    this.index = index;
+    this.worker = new Worker(SLOT_URL, { type: "module", name: `slot-${index}` });
+    // Without cross-origin isolation there is no SharedArrayBuffer: a stuck slot is terminated instead.
+    this.interrupt = self.crossOriginIsolated ? new Uint8Array(new SharedArrayBuffer(1)) : null;
+    this.pending = new Map();
+    this.nextId = 1;
+    this.ready = new Promise((resolve, reject) => { this.settle = { resolve, reject }; });
+    this.ready.catch(() => {});  // awaited by run(); a failed boot is reported there
+    this.worker.onmessage = ({ data }) => {
+      if (data.type === "ready") {
+        if (index === 0) for (const note of JSON.parse(data.info).notes) post({ type: "log", message: note });
+        this.settle.resolve(data.info);
+      }
+      else if (data.type === "failed") this.fail(new Error(`slot ${index} failed to start: ${data.message}`));
+      else if (data.type === "result") {
+        const waiter = this.pending.get(data.id);
+        this.pending.delete(data.id);
+        if (waiter) waiter.resolve(data.result);
+      }
+    };
+    this.worker.onerror = (event) => {
+      event.preventDefault();
+      this.fail(new Error(`slot ${index} crashed: ${event.message}`));
+    };
+    this.worker.postMessage({ type: "init", interrupt: this.interrupt });
+  }
+
+  async run(job) {
+    await this.ready;
+    if (this.interrupt) Atomics.store(this.interrupt, 0, 0);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ type: "run", id, job });
+    });
+  }
+
+  stopCode() {
+    if (this.interrupt) Atomics.store(this.interrupt, 0, 2);  // 2 = SIGINT: KeyboardInterrupt between bytecodes
+    this.worker.postMessage({ type: "cancel" });  // for code that is awaiting, not computing
+  }
+
+  fail(err) {
+    this.settle.reject(err);
+    for (const waiter of this.pending.values()) waiter.reject(err);
+    this.pending.clear();
+  }
+
+  terminate() {
+    this.worker.terminate();
+    this.fail(new Error(`slot ${this.index} was replaced`));
+  }
+}
+
+const slots = [];
+// What the Python side (wasm_executor/engine/browser_slots.py) calls, as module `wasm_slot_host`.
+const slotHost = {
+  async resize(n) {
+    while (slots.length < n) slots.push(new Slot(slots.length));
+    while (slots.length > n) slots.pop().terminate();
+    await Promise.all(slots.map((s) => s.ready));
+  },
+  async functions() {
+    return slots[0].ready;
+  },
+  run(index, job) {
+    return slots[index].run(job);
+  },
+  interrupt(index) {
+    if (slots[index]) slots[index].stopCode();
+  },
+  replace(index) {
+    slots[index].terminate();
+    slots[index] = new Slot(index);
+  },
+};
 
 async function boot() {
-  progress(5, "Loading the Python runtime…");
-  const pyodide = await loadPyodide({ indexURL: new URL("./pyodide/", import.meta.url).href });
-  progress(60, "Loading wasm-executor and ecdsa…");
-  const problems = [];
-  const loaded = await pyodide.loadPackage(["wasm-executor"], {
-    messageCallback: () => {},
-    errorCallback: (m) => problems.push(m),
-  });
-  if (!loaded.some((p) => p.name === "wasm-executor")) {
-    throw new Error(`could not load the wasm-executor wheel: ${problems.join("; ") || "not in the bundle"}`);
-  }
-  progress(85, "Starting Python…");
-  const bridge = pyodide.pyimport("wasm_executor.worker");
-  // The page owner's own functions (web/functions.py), if the bundle has them.
-  const own = await fetch(new URL("./functions.py", import.meta.url));
-  if (own.ok) {
-    try {
-      const added = bridge.load_functions(await own.text()).toJs();
-      post({ type: "log", message: `loaded functions.py: ${added.join(", ")}` });
-    } catch (err) {
-      post({ type: "log", message: `functions.py failed to load, serving the built-in functions only: ${err.message}` });
-    }
-  }
-  progress(100, "Ready");
-  post({ type: "ready", python: pyodide.runPython("import sys; sys.version.split()[0]") });
-  return bridge;
+  const pyodide = await bootPython((value, text) => post({ type: "progress", value, text }));
+  pyodide.registerJsModule("wasm_slot_host", slotHost);
+  post({ type: "progress", value: 100, text: "Ready" });
+  return pyodide.pyimport("wasm_executor.worker");
 }
 
 const ready = boot().catch((err) => {
-  post({ type: "fatal", message: String(err && err.message ? err.message : err) });
+  post({ type: "fatal", message: errorText(err) });
   throw err;
 });
 

@@ -2,21 +2,17 @@
 
 `Transport` has two jobs: POST a body and return (status, text), and open a WebSocket.
 `NativeTransport` (aiohttp) serves CPython; `PyodideTransport` (JS fetch/WebSocket through
-pyodide.ffi) serves the browser. `default_transport()` picks once, at run time, from where
-it runs; the client above never knows which one it has.
+pyodide.ffi) serves the browser; `MockTransport` (a handler function) serves unit tests.
+`default_transport()` picks once, at run time, from where it runs; the client above never
+knows which one it has.
 """
 
 from __future__ import annotations
 
-import sys
-
+from .._compat import in_pyodide
 from .base import Transport, WebSocket
 
-__all__ = ["Transport", "WebSocket", "default_transport", "in_pyodide"]
-
-
-def in_pyodide() -> bool:
-    return sys.platform == "emscripten" or "pyodide" in sys.modules
+__all__ = ["Transport", "WebSocket", "default_transport"]
 
 
 def default_transport() -> Transport:

@@ -1,7 +1,8 @@
-"""Browser transport: JS `fetch` and `WebSocket` through pyodide.ffi.
+"""Browser transport: JS `fetch` and `WebSocket` through pyodide.ffi (reached via `_compat`).
 
-The only module that imports `js`. Async fetch keeps the page (or worker) responsive during a
-long-poll; synchronous XHR would freeze the thread for the whole poll.
+Async fetch keeps the page (or worker) responsive during a long-poll; synchronous XHR would
+freeze the thread for the whole poll. A cancelled request is aborted (AbortController), so the
+server sees the connection close and does not hand a process to a poll nobody reads.
 """
 
 from __future__ import annotations
@@ -9,23 +10,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from .._compat import create_proxy, js_error_name, js_exception_type, js_global, to_js_object
 from ..errors import ConnectionFailed, RequestTimeout
 from .base import Transport, WebSocket
 
 
-def _js_error_name(exc: BaseException) -> str:
-    return str(getattr(exc, "name", "") or type(exc).__name__)
-
-
 class _JsWebSocket(WebSocket):
     def __init__(self, url: str) -> None:
-        import js
-        from pyodide.ffi import create_proxy
-
         loop = asyncio.get_event_loop()
         self._frames: asyncio.Queue[str | None] = asyncio.Queue()
         self.opened: asyncio.Future[None] = loop.create_future()
-        self._ws: Any = js.WebSocket.new(url)
+        self._ws: Any = js_global().WebSocket.new(url)
 
         def on_open(_event: Any) -> None:
             if not self.opened.done():
@@ -69,24 +64,26 @@ class _JsWebSocket(WebSocket):
 
 class PyodideTransport(Transport):
     async def post(self, url: str, body: str, timeout: float) -> tuple[int, str]:
-        import js
-        from pyodide.ffi import JsException, to_js
-
-        options = to_js(
+        js = js_global()
+        controller = js.AbortController.new()  # aborts when the caller cancels us
+        deadline = js.AbortSignal.timeout(int(timeout * 1000))
+        options = to_js_object(
             {
                 "method": "POST",
                 "body": body,
                 # text/plain keeps this a "simple" CORS request: no preflight round trip.
                 "headers": {"Content-Type": "text/plain"},
-                "signal": js.AbortSignal.timeout(int(timeout * 1000)),
-            },
-            dict_converter=js.Object.fromEntries,
+            }
         )
+        options.signal = js.AbortSignal.any(to_js_object([controller.signal, deadline]))
         try:
             response = await js.fetch(url, options)
             text = await response.text()
-        except JsException as exc:
-            if _js_error_name(exc) in ("TimeoutError", "AbortError"):
+        except asyncio.CancelledError:
+            controller.abort()  # the caller gave up (stop): close the connection, do not just forget it
+            raise
+        except js_exception_type() as exc:
+            if js_error_name(exc) in ("TimeoutError", "AbortError"):
                 raise RequestTimeout(f"no answer from {url} within {timeout:g} s") from None
             raise ConnectionFailed(f"cannot reach {url}: {exc}") from None
         return int(response.status), str(text)

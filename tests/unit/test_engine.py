@@ -1,0 +1,307 @@
+"""The executor's rules on a mock transport (an in-memory colony): no server, milliseconds each."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from tests.helpers.fake_colony import FakeColony
+from wasm_executor import CANCELLED, RUNNING, SUCCESS, WAITING, gen_id, gen_prvkey
+from wasm_executor.engine import ColonyExecutor, ExecutorConfig, InlineSlots
+from wasm_executor.engine.executor import STOPPED_BY_OWNER
+from wasm_executor.events import Event, LogLine, Outcome, ProcessEnded, SlotChanged, State, StateChanged
+from wasm_executor.functions import FunctionRegistry, default_registry
+
+
+def registry() -> FunctionRegistry:
+    reg = default_registry()
+
+    @reg.register()
+    def chatty(name: Any) -> str:
+        print(f"working on {name}")
+        return f"done {name}"
+
+    @reg.register()
+    def boom() -> None:
+        raise ValueError("it broke")
+
+    @reg.register()
+    def power(base: Any, exp: Any) -> Any:
+        return int(base) ** int(exp)
+
+    @reg.register()
+    def forever() -> float:
+        return float("inf")
+
+    @reg.register()
+    async def block() -> None:
+        await asyncio.Event().wait()
+
+    return reg
+
+
+class Run:
+    def __init__(self, colony: FakeColony, executor: ColonyExecutor) -> None:
+        self.colony, self.executor = colony, executor
+        self.events: list[Event] = []
+
+    def states(self) -> list[State]:
+        return [e.state for e in self.events if isinstance(e, StateChanged)]
+
+    def ended(self, processid: str) -> ProcessEnded | None:
+        return next((e for e in self.events if isinstance(e, ProcessEnded) and e.processid == processid), None)
+
+    async def until(self, predicate: Any, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not reached within {timeout} s; events: {self.events[-8:]}")
+            await asyncio.sleep(0.005)
+
+    async def result(self, processid: str, timeout: float = 5.0) -> ProcessEnded:
+        await self.until(lambda: self.ended(processid) is not None, timeout)
+        ended = self.ended(processid)
+        assert ended is not None
+        return ended
+
+
+def config(prvkey: str, **overrides: Any) -> ExecutorConfig:
+    values: dict[str, Any] = {
+        "server_url": "http://fake", "colonyname": "dev", "executorname": "ex", "prvkey": prvkey, "poll_timeout": 1,
+        "first_backoff": 0.01, "max_backoff": 0.05, "kill_grace": 0.2, "cancel_watch_after": 0.02,
+        "approval_poll_interval": 0.01,
+    }
+    values.update(overrides)
+    return ExecutorConfig(**values)
+
+
+@contextlib.asynccontextmanager
+async def serving(colony: FakeColony, slots: int = 2, approved: bool = True, **overrides: Any) -> AsyncIterator[Run]:
+    prvkey = gen_prvkey()
+    if approved:
+        colony.approve("ex", gen_id(prvkey), "wasm")
+    executor = ColonyExecutor(config(prvkey, **overrides), InlineSlots(registry(), slots), client=colony.client())
+    run = Run(colony, executor)
+    executor._on_event = run.events.append
+    task = asyncio.create_task(executor.run())
+    try:
+        await run.until(lambda: bool({State.POLLING, State.WAITING_APPROVAL, State.ERROR} & set(run.states())))
+        yield run
+    finally:
+        executor.stop(now=True)
+        await asyncio.wait_for(task, 5)
+        assert not [p for p in colony.processes.values() if p.state == RUNNING], "a process was left RUNNING"
+
+
+async def test_a_process_costs_two_rpcs_and_prints_reach_the_log_only_when_there_are_some() -> None:
+    colony = FakeColony()
+    async with serving(colony) as run:
+        before = len(colony.calls)
+        quiet = colony.submit("echo", "hi")
+        assert (await run.result(quiet.processid)).status == Outcome.DONE
+        assert colony.processes[quiet.processid].output == ["hi"]
+        assert colony.calls[before:].count("addlogmsg") == 0
+        chatty = colony.submit("chatty", "x")
+        assert (await run.result(chatty.processid)).output == ["done x"]
+        assert colony.logs[chatty.processid] == ["working on x\n"]
+
+
+async def test_bad_input_fails_only_its_process_with_a_readable_error() -> None:
+    colony = FakeColony()
+    async with serving(colony) as run:
+        bad = colony.submit("add", "x", "3")
+        boom = colony.submit("boom")
+        unknown = colony.submit("nope")
+        good = colony.submit("multiply", "6", "7")
+        assert (await run.result(good.processid)).output == ["42"]
+        for p in (bad, boom, unknown):
+            await run.result(p.processid)
+        assert colony.processes[bad.processid].errors == ["add: first argument 'x' is not a number"]
+        assert colony.processes[boom.processid].errors == ["boom raised ValueError: it broke"]
+        assert "Traceback" in colony.logs[boom.processid][0] and "it broke" in colony.logs[boom.processid][0]
+        assert colony.processes[unknown.processid].errors[0].startswith("unknown function 'nope'")
+        assert run.executor.failed == 3 and run.executor.done == 1
+
+
+async def test_output_json_cannot_carry_exactly_becomes_text_or_a_readable_failure() -> None:
+    colony = FakeColony()
+    async with serving(colony) as run:
+        exact = colony.submit("add", str(2**53), "1")
+        huge = colony.submit("power", "10", "200")
+        too_long = colony.submit("power", "10", "5000")
+        inf = colony.submit("forever")
+        digits = colony.submit("add", "9" * 4300, "9" * 4300)
+        for p in (exact, huge, too_long, inf, digits):
+            await run.result(p.processid)
+        assert colony.processes[exact.processid].output == ["9007199254740993"]
+        assert colony.processes[huge.processid].output == ["1" + "0" * 200]
+        assert colony.processes[too_long.processid].errors == ["output[0] is an integer of more than 4300 digits"]
+        assert colony.processes[inf.processid].errors == ["output[0] is inf, which JSON cannot carry"]
+        assert colony.processes[digits.processid].errors == ["output[0] is an integer of more than 4300 digits"]
+        after = colony.submit("echo", "still serving")
+        assert (await run.result(after.processid)).status == Outcome.DONE
+
+
+async def test_a_refused_close_fails_the_process_with_the_servers_reason() -> None:
+    colony = FakeColony(refuse_close="Failed to parse output")
+    async with serving(colony) as run:
+        p = colony.submit("echo", "x")
+        ended = await run.result(p.processid)
+        assert ended.status == Outcome.FAILED
+        assert colony.processes[p.processid].errors == ["the server refused the output: Failed to parse output"]
+
+
+async def test_slots_run_processes_at_once() -> None:
+    colony = FakeColony()
+    async with serving(colony, slots=3) as run:
+        started = time.monotonic()
+        ps = [colony.submit("sleep", "0.3") for _ in range(3)]
+        for p in ps:
+            await run.result(p.processid)
+        assert time.monotonic() - started < 0.8
+        busy = {e.slot for e in run.events if isinstance(e, SlotChanged) and e.funcname == "sleep"}
+        assert busy == {0, 1, 2}
+
+
+async def test_deadline_without_retries_left_fails_it_here() -> None:
+    colony = FakeColony()
+    async with serving(colony) as run:
+        p = colony.submit("block", maxexectime=1, maxretries=0)
+        ended = await run.result(p.processid, timeout=3)
+        assert ended.status == Outcome.FAILED
+        assert colony.processes[p.processid].errors == ["block did not finish within maxexectime 1 s"]
+        assert (await run.result(colony.submit("echo", "next").processid)).status == Outcome.DONE
+
+
+async def test_deadline_with_retries_left_is_left_to_the_server_and_nothing_is_sent() -> None:
+    colony = FakeColony()
+    async with serving(colony) as run:
+        p = colony.submit("block", maxexectime=1, maxretries=2)
+        ended = await run.result(p.processid, timeout=3)
+        assert ended.status == Outcome.RELEASED
+        assert colony.processes[p.processid].state == RUNNING  # ours no more to close: the server requeues it
+        colony.requeue(p.processid)
+        colony.processes[p.processid].spec.maxexectime = -1  # the retry runs without a deadline …
+        colony.processes[p.processid].spec.funcname = "echo"  # … and quickly
+        await run.until(lambda: colony.state(p.processid) == SUCCESS)
+        assert colony.assigned_count[p.processid] == 2
+
+
+async def test_cancel_stops_the_code_and_frees_the_slot() -> None:
+    colony = FakeColony()
+    async with serving(colony, slots=1) as run:
+        p = colony.submit("block")
+        await run.until(lambda: colony.state(p.processid) == RUNNING)
+        await asyncio.sleep(0.05)
+        colony.cancel(p.processid)
+        ended = await run.result(p.processid)
+        assert ended.status == Outcome.CANCELLED and colony.state(p.processid) == CANCELLED
+        assert (await run.result(colony.submit("echo", "next").processid)).status == Outcome.DONE
+
+
+async def test_stop_cuts_the_long_poll_at_once() -> None:
+    colony = FakeColony()
+    async with serving(colony, poll_timeout=30) as run:
+        await asyncio.sleep(0.05)  # a 30 s poll is open
+        started = time.monotonic()
+        run.executor.stop()
+        await run.until(lambda: run.states()[-1] == State.STOPPED)
+        assert time.monotonic() - started < 0.5
+        queued = colony.submit("echo", "after stop")
+        await asyncio.sleep(0.05)
+        assert colony.state(queued.processid) == WAITING  # waits for the next start
+
+
+async def test_stop_lets_running_processes_finish_and_stop_now_fails_them() -> None:
+    colony = FakeColony()
+    async with serving(colony) as run:
+        slow = colony.submit("sleep", "0.3")
+        await run.until(lambda: colony.state(slow.processid) == RUNNING)
+        run.executor.stop()
+        assert (await run.result(slow.processid)).status == Outcome.DONE
+    colony2 = FakeColony()
+    async with serving(colony2) as run:
+        stuck = colony2.submit("block")
+        await run.until(lambda: colony2.state(stuck.processid) == RUNNING)
+        run.executor.stop(now=True)
+        assert (await run.result(stuck.processid)).status == Outcome.FAILED
+        assert colony2.processes[stuck.processid].errors == [STOPPED_BY_OWNER]
+
+
+async def test_a_lost_assign_reply_is_found_and_served() -> None:
+    colony = FakeColony(lose_next_assign_reply=True)
+    async with serving(colony) as run:
+        p = colony.submit("echo", "lost in transit")
+        await run.until(lambda: colony.state(p.processid) == SUCCESS)
+        assert colony.assigned_count[p.processid] == 1  # served once, not run twice
+        assert any(isinstance(e, LogLine) and "never reached it" in e.message for e in run.events)
+
+
+async def test_a_result_is_delivered_through_an_outage() -> None:
+    colony = FakeColony()
+    async with serving(colony) as run:
+        p = colony.submit("sleep", "0.2")
+        await run.until(lambda: colony.state(p.processid) == RUNNING)
+        colony.down = True
+        await run.until(lambda: any(isinstance(e, LogLine) and "unreachable" in e.message for e in run.events))
+        assert colony.state(p.processid) == RUNNING
+        colony.down = False
+        await run.until(lambda: colony.state(p.processid) == SUCCESS)
+        assert (await run.result(colony.submit("echo", "after").processid)).status == Outcome.DONE
+
+
+async def test_polling_backs_off_through_an_outage_says_so_and_resets() -> None:
+    colony = FakeColony()
+    async with serving(colony, first_backoff=0.01, max_backoff=0.04) as run:
+        colony.down = True
+        await run.until(lambda: sum("retrying in 0.04 s" in e.detail for e in run.events if isinstance(e, StateChanged)) >= 1)
+        details = [e.detail for e in run.events if isinstance(e, StateChanged) and "unreachable" in e.detail]
+        assert [d.split("retrying in ")[1] for d in details[:3]] == ["0.01 s", "0.02 s", "0.04 s"]
+        colony.down = False
+        await run.until(lambda: run.states()[-1] == State.POLLING and run.events[-1].detail == "")  # type: ignore[union-attr]
+        assert run.executor.state == State.POLLING
+        colony.down = True
+        count = len(run.events)
+        await run.until(lambda: any("unreachable" in getattr(e, "detail", "") for e in run.events[count:]))
+        first_again = next(e.detail for e in run.events[count:] if "unreachable" in getattr(e, "detail", ""))
+        assert first_again.endswith("retrying in 0.01 s")  # reset after the success
+        colony.down = False
+
+
+async def test_a_removed_executor_joins_again_with_the_colony_key() -> None:
+    colony = FakeColony()
+    async with serving(colony, colony_prvkey=gen_prvkey()) as run:
+        colony.remove_executor("ex")
+        await run.until(lambda: any(isinstance(e, LogLine) and "no longer a member" in e.message for e in run.events))
+        await run.until(lambda: colony.executors.get("ex", {}).get("state") == 1)
+        assert (await run.result(colony.submit("echo", "back").processid)).status == Outcome.DONE
+
+
+async def test_without_the_colony_key_it_waits_for_approval_and_says_the_command() -> None:
+    colony = FakeColony()
+    async with serving(colony, approved=False) as run:
+        await run.until(lambda: State.WAITING_APPROVAL in run.states())
+        detail = next(e.detail for e in run.events if isinstance(e, StateChanged) and e.state == State.WAITING_APPROVAL)
+        assert detail == f"colonies executor add --name ex --type wasm --executorid {run.executor.executorid} --approve"
+        colony.approve("ex", run.executor.executorid, "wasm")
+        await run.until(lambda: run.states()[-1] == State.POLLING)
+
+
+@pytest.mark.parametrize("slots", [1, 2])
+async def test_nothing_is_lost_or_run_twice_through_repeated_outages(slots: int) -> None:
+    colony = FakeColony()
+    async with serving(colony, slots=slots) as run:
+        ps = [colony.submit("echo", str(i)) for i in range(40)]
+        for i in range(8):
+            await asyncio.sleep(0.01)
+            colony.down = i % 2 == 0
+            colony.lose_next_assign_reply = i % 3 == 0
+        colony.down = False
+        await run.until(lambda: all(colony.state(p.processid) == SUCCESS for p in ps), timeout=8)
+        assert all(colony.assigned_count[p.processid] == 1 for p in ps)
+        assert [colony.processes[p.processid].output for p in ps] == [[str(i)] for i in range(40)]

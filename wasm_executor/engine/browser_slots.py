@@ -1,0 +1,41 @@
+"""`BrowserSlots`: each slot a Web Worker with its own Pyodide, owned by the executor worker.
+
+The JS side (web/worker.mjs) registers the module `wasm_slot_host`: it spawns slot workers
+(web/slot.mjs), runs jobs there, interrupts them (Pyodide's interrupt buffer when the page is
+cross-origin isolated, plus a cancel message for code that is awaiting) and replaces them
+(`Worker.terminate()` and a fresh worker). Jobs and results cross as JSON text.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .._compat import js_exception_type, slot_host
+from .job import Job, JobResult
+from .slots import FunctionInfo, SlotLost, SlotPool
+
+
+class BrowserSlots(SlotPool):
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._host = slot_host()
+
+    async def start(self) -> None:
+        await self._host.resize(self.size)
+
+    async def functions(self) -> list[FunctionInfo]:
+        ready = json.loads(str(await self._host.functions()))
+        return [FunctionInfo.from_dict(f) for f in ready["functions"]]
+
+    async def run(self, slot: int, job: Job) -> JobResult:
+        try:
+            text = await self._host.run(slot, job.to_json())
+        except js_exception_type() as exc:
+            raise SlotLost(str(getattr(exc, "message", exc))) from None
+        return JobResult.from_json(str(text))
+
+    async def interrupt(self, slot: int) -> None:
+        self._host.interrupt(slot)
+
+    async def replace(self, slot: int) -> None:
+        self._host.replace(slot)  # the fresh worker boots in the background; run() waits for it

@@ -1,0 +1,51 @@
+"""A CPython slot: `python -m wasm_executor.engine.slot_process [--functions FILE]`.
+
+Speaks JSON lines with its parent (`ProcessSlots`): first `{"functions": [...]}` once ready,
+then one `JobResult` line for each `Job` line read. The protocol runs on a private copy of
+stdout; the function's own prints are captured, and anything written to fd 1 lands on stderr.
+SIGINT interrupts the running job (KeyboardInterrupt); the parent kills us if that is not enough.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+from ..functions import default_registry, load_functions
+from .job import Job, JobResult, run_job
+from .slots import describe_registry
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--functions", default=None, help="a functions file, as web/functions.py")
+    args = parser.parse_args(argv)
+    protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)  # stray writes to fd 1 must not corrupt the protocol
+    registry = default_registry()
+    if args.functions:
+        load_functions(Path(args.functions).read_text(), registry, args.functions)
+    protocol.write(json.dumps({"functions": [f.to_dict() for f in describe_registry(registry)]}) + "\n")
+    protocol.flush()
+    while True:
+        try:
+            line = sys.stdin.readline()
+            if not line:
+                return 0
+            job = Job.from_json(line)
+            try:
+                result = asyncio.run(run_job(registry, job))
+            except KeyboardInterrupt:  # asyncio.run turns an interrupt of an awaiting job into this
+                result = JobResult(error="interrupted", interrupted=True)
+        except KeyboardInterrupt:
+            continue  # an interrupt that came between jobs
+        protocol.write(result.to_json() + "\n")
+        protocol.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,192 @@
+"""What the executor reports, and what the page asks of it: one typed protocol for page and terminal.
+
+h11's events are the model: small frozen dataclasses, one per kind of news, with no I/O in them.
+The runtime emits them; `to_message` turns one into the plain object the page receives
+(`{"type": kind, ...fields}`, field names as here), and `describe` turns one into the line the
+terminal prints. The page's commands to the worker (`Start`, `Stop`, `Identity`) are parsed by
+`parse_command` and use the same field names as `ExecutorConfig`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar
+
+
+class State(StrEnum):
+    """The executor's state, shown on the page as is."""
+
+    READY = "ready"  # loaded, not started
+    REGISTERING = "registering"
+    WAITING_APPROVAL = "waiting for approval"
+    POLLING = "polling"  # joined and taking work; what the slots do is in `SlotChanged`
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    ERROR = "error"
+
+
+class Outcome(StrEnum):
+    """How one process ended for this executor."""
+
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"  # by `colonies process cancel`: the server already has it CANCELLED
+    RELEASED = "released"  # past maxexectime with retries left: stopped here, the server hands it out again
+    LOST = "lost"  # the server no longer lets us close it (requeued, removed): nothing was sent
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: ClassVar[str] = ""
+
+
+@dataclass(frozen=True)
+class StateChanged(Event):
+    kind: ClassVar[str] = "state"
+    state: State
+    detail: str = ""
+    executorid: str = ""
+
+
+@dataclass(frozen=True)
+class Registered(Event):
+    kind: ClassVar[str] = "registered"
+    executorid: str
+    functions: list[str]
+    slots: int
+
+
+@dataclass(frozen=True)
+class ProcessStarted(Event):
+    kind: ClassVar[str] = "process"
+    processid: str
+    funcname: str
+    args: list[str]  # shortened for display, never the full input
+    slot: int
+    status: ClassVar[str] = "running"
+
+
+@dataclass(frozen=True)
+class ProcessEnded(Event):
+    kind: ClassVar[str] = "process"
+    processid: str
+    funcname: str
+    args: list[str]
+    slot: int
+    status: Outcome
+    output: list[str] = field(default_factory=list)  # shortened for display
+    error: str = ""
+    millis: float = 0.0
+    done: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True)
+class SlotChanged(Event):
+    """A slot took a process (`funcname` set) or became idle (`funcname` empty)."""
+
+    kind: ClassVar[str] = "slot"
+    slot: int
+    funcname: str = ""
+    processid: str = ""
+
+
+@dataclass(frozen=True)
+class LogLine(Event):
+    kind: ClassVar[str] = "log"
+    message: str
+
+
+@dataclass(frozen=True)
+class IdentityReady(Event):
+    """The executor's own key (kept by the page so a reload is the same executor) and its ID."""
+
+    kind: ClassVar[str] = "identity"
+    prvkey: str
+    executorid: str
+    error: str = ""  # why a stored key was replaced
+
+
+def to_message(event: Event) -> dict[str, Any]:
+    """The plain object the page receives for `event`."""
+    message: dict[str, Any] = {"type": event.kind}
+    for f in dataclasses.fields(event):
+        value = getattr(event, f.name)
+        message[f.name] = str(value) if isinstance(value, StrEnum) else value
+    if isinstance(event, ProcessStarted):
+        message["status"] = event.status
+    return message
+
+
+def describe(event: Event) -> str | None:
+    """The terminal's line for `event` (None: nothing to print). The caller makes it safe to print."""
+    if isinstance(event, StateChanged):
+        return f"[{event.state}]" + (f": {event.detail}" if event.detail else "")
+    if isinstance(event, ProcessEnded):
+        result = event.error if event.error else " ".join(event.output)
+        return f"{event.status:>9} {event.funcname}({' '.join(event.args)}) -> {result}  [{event.millis} ms, slot {event.slot}]"
+    if isinstance(event, LogLine):
+        return f"  {event.message}"
+    if isinstance(event, Registered):
+        return f"  registered with {event.slots} slot(s); functions: {', '.join(event.functions)}"
+    return None
+
+
+# ---------------------------------------------------------------- commands: page -> executor worker
+
+
+@dataclass(frozen=True)
+class Start:
+    """Start serving. Field names are `ExecutorConfig`'s."""
+
+    server_url: str
+    colonyname: str
+    executorname: str
+    executortype: str
+    prvkey: str
+    colony_prvkey: str | None = None
+    slots: int = 1
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Stop taking work; with `now`, also interrupt what runs and fail it."""
+
+    now: bool = False
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Use this stored key (or make a new one when it is empty)."""
+
+    prvkey: str | None = None
+
+
+Command = Start | Stop | Identity
+_COMMANDS: dict[str, type[Start] | type[Stop] | type[Identity]] = {"start": Start, "stop": Stop, "identity": Identity}
+
+
+class CommandError(ValueError):
+    """A message from the page that is not a command we know, or lacks what it needs."""
+
+
+def parse_command(message: dict[str, Any]) -> Command:
+    kind = message.get("type")
+    cls = _COMMANDS.get(str(kind))
+    if cls is None:
+        raise CommandError(f"unknown command {kind!r}")
+    names = {f.name for f in dataclasses.fields(cls)}
+    values = {k: v for k, v in message.items() if k in names}
+    try:
+        command = cls(**values)
+    except TypeError as exc:
+        raise CommandError(f"{kind}: {exc}") from None
+    if isinstance(command, Start):
+        text = {k: (str(v).strip() if v is not None else None) for k, v in values.items() if k != "slots"}
+        command = dataclasses.replace(
+            command, **{k: v for k, v in text.items() if k != "colony_prvkey"},
+            colony_prvkey=text.get("colony_prvkey") or None, slots=max(1, int(values.get("slots") or 1)),
+        )
+    return command

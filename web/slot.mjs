@@ -1,0 +1,30 @@
+// A slot: a module Web Worker with its own Pyodide that runs functions and nothing else.
+// It holds no key and never talks to the server; the executor worker (worker.mjs) owns it.
+// Messages in:  {type: "init", interrupt: Uint8Array over a SharedArrayBuffer, or null}
+//               {type: "run", id, job: JSON text} | {type: "cancel"}
+// Messages out: {type: "ready", info: JSON text} | {type: "failed", message} | {type: "result", id, result: JSON text}
+import { bootPython, errorText } from "./pyodide-boot.mjs";
+
+let runner = null;
+let booting = null;
+
+async function boot(interrupt) {
+  const pyodide = await bootPython();
+  if (interrupt) pyodide.setInterruptBuffer(interrupt);  // KeyboardInterrupt in running Python code
+  runner = pyodide.pyimport("wasm_executor.slot_worker");
+  const own = await fetch(new URL("./functions.py", import.meta.url));
+  if (own.ok) runner.load_own_functions(await own.text());
+  self.postMessage({ type: "ready", info: runner.ready_json() });
+}
+
+self.onmessage = async ({ data }) => {
+  if (data.type === "init") {
+    booting = boot(data.interrupt).catch((err) => self.postMessage({ type: "failed", message: errorText(err) }));
+  } else if (data.type === "run") {
+    await booting;
+    const result = await runner.run(data.job);
+    self.postMessage({ type: "result", id: data.id, result });
+  } else if (data.type === "cancel") {
+    if (runner) runner.cancel();
+  }
+};
