@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -24,25 +25,30 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent
-TOOLS = ROOT / ".tools"
-TOOLS_BIN = TOOLS / "bin"
-STATE = ROOT / ".colonies"
-VENV = ROOT / ".venv"
-DIST = ROOT / "dist"
-WEB_OUT = DIST / "web"
+from tools.colonies_cli import DEMO_CALLS, exec_argv
+from tools.devenv import write_dev_env
+from tools.layout import (
+    COLONIES_BIN,
+    COLONY_NAME,
+    DIST,
+    HOST,
+    ROOT,
+    SERVE_PORT,
+    SERVER_PORT,
+    STATE,
+    TOOLS,
+    TOOLS_BIN,
+    USER_NAME,
+    VENV,
+    WEB_OUT,
+)
 
 COLONIES_VERSION = "v1.9.12"
 COLONIES_MODULE = "github.com/colonyos/colonies"
 PYODIDE_VERSION = "314.0.7"
 PYODIDE_PYTHON = "3.14"
-HOST = "127.0.0.1"
-SERVER_PORT = 50080
 PG_PORT = 50432  # first choice; another checkout's cluster may hold it (see pg_port)
 ETCD_CLIENT_PORT, ETCD_PEER_PORT, RELAY_PORT = 23100, 24100, 25100
-COLONY_NAME = "dev"
-USER_NAME = "myuser"
-SERVE_PORT = 8000
 
 # Pure wheels the browser needs at run time (the wheel's own dependency closure).
 RUNTIME_WHEELS = ["ecdsa==0.19.2", "six==1.17.0"]
@@ -240,10 +246,6 @@ def stop_postgres() -> None:
 # --------------------------------------------------------------------------- colonies
 
 
-def colonies_bin() -> Path:
-    return TOOLS_BIN / "colonies"
-
-
 def ensure_go() -> str:
     go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
     if not go:
@@ -255,7 +257,7 @@ def ensure_go() -> str:
 
 
 def ensure_colonies() -> Path:
-    exe = colonies_bin()
+    exe = COLONIES_BIN
     if exe.exists():
         return exe
     go = ensure_go()
@@ -319,15 +321,6 @@ def server_env(keys: dict[str, str]) -> dict[str, str]:
         "COLONIES_VERBOSE": "false",
         "TZ": "UTC",  # the server refuses to start without it
     }
-
-
-def write_dev_env(env: dict[str, str]) -> None:
-    lines = ["# Written by `python build.py up`. Use: source .colonies/dev.env"]
-    lines += [f"export {k}={v}" for k, v in env.items() if not k.startswith("COLONIES_DB")]
-    lines.append(f'export PATH="{TOOLS_BIN}:$PATH"')
-    path = STATE / "dev.env"
-    path.write_text("\n".join(lines) + "\n")
-    path.chmod(0o600)
 
 
 def health_ok(timeout: float = 1.0) -> bool:
@@ -610,7 +603,7 @@ def serve_in_background(port: int) -> int:
     STATE.mkdir(parents=True, exist_ok=True)
     log = open(STATE / "serve.log", "ab")  # noqa: SIM115 - handed to the child process
     proc = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", HOST, "--directory", str(WEB_OUT)],
+        [sys.executable, "-m", "tools.serve", "--port", str(port)], cwd=ROOT,
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     (STATE / "serve.pid").write_text(str(proc.pid))
@@ -625,18 +618,11 @@ def serve_in_background(port: int) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     if not (WEB_OUT / "index.html").exists():
         cmd_build()
-    say(f"serving {WEB_OUT} on http://{HOST}:{args.port}/ (Ctrl-C to stop)")
-    return subprocess.call([sys.executable, "-m", "http.server", str(args.port), "--bind", HOST, "--directory", str(WEB_OUT)])
+    return subprocess.call([sys.executable, "-m", "tools.serve", "--port", str(args.port)], cwd=ROOT)
 
 
 def try_lines() -> list[str]:
-    return [
-        'colonies function exec --func echo --args "Hello from browser!" --targettype wasm --wait --out',
-        "colonies function exec --func add --args 5 --args 3 --targettype wasm --wait --out",
-        "colonies function exec --func multiply --args 7 --args 6 --targettype wasm --wait --out",
-        "colonies function exec --func greet --args World --targettype wasm --wait --out",
-        "colonies function exec --func browser_info --targettype wasm --wait --out",
-    ]
+    return [shlex.join(["colonies", *exec_argv(func, args, "wasm")]) for func, args in DEMO_CALLS]
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -672,7 +658,8 @@ def cmd_test(args: argparse.Namespace) -> int:
     say("running the test suite")
     extra = list(args.pytest_args or [])
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    test_rc = subprocess.call([str(py), "-m", "pytest", *extra], cwd=ROOT, env=env)
+    pyodide_opts = [f"--dist-dir={WEB_OUT / 'pyodide'}", "--rt=node,chrome"]  # pytest-pyodide: the bundle, two runtimes
+    test_rc = subprocess.call([str(py), "-m", "pytest", *pyodide_opts, *extra], cwd=ROOT, env=env)
     if lint_rc:
         say("ruff found problems (see above): the run fails even where the tests pass")
     return test_rc or lint_rc

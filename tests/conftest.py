@@ -2,58 +2,30 @@
 
 A test that needs the server and finds none FAILS with the command that brings it up;
 nothing here skips. Point the suite at another server with the same COLONIES_* variables
-that `source .colonies/dev.env` exports.
+that `source .colonies/dev.env` exports. Unit tests use none of this.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import secrets
-import subprocess
 import urllib.request
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
-from tools.browser import dev_env
-from wasm_executor import ColoniesClient, Executor, gen_id, gen_prvkey
-
-ROOT = Path(__file__).resolve().parents[1]
-COLONIES_BIN = ROOT / ".tools" / "bin" / "colonies"
-
-
-@dataclass(frozen=True)
-class Colony:
-    """What a test needs to act on the real colony."""
-
-    url: str
-    name: str
-    colony_prvkey: str
-    user_prvkey: str
-    server_prvkey: str
-    env: dict[str, str]
-
-    def cli(self, *args: str, prvkey: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        """Run the real `colonies` CLI as the colony's user (or with another key)."""
-        env = {**os.environ, **self.env}
-        if prvkey:
-            env["COLONIES_PRVKEY"] = prvkey
-        exe = str(COLONIES_BIN) if COLONIES_BIN.exists() else "colonies"
-        return subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=timeout)
+from tests.helpers.colony import Colony, TestExecutor, unique
+from tools.devenv import read_dev_env, server_url
+from wasm_executor import ColoniesClient, Executor, gen_prvkey
 
 
 @pytest.fixture(scope="session")
 def colony() -> Colony:
-    env = dev_env()
+    env = read_dev_env()
     missing = [k for k in ("COLONIES_SERVER_HOST", "COLONIES_COLONY_PRVKEY", "COLONIES_PRVKEY") if k not in env]
     if missing:
         pytest.fail(f"no ColonyOS configured ({', '.join(missing)} unset): run `python build.py up` first")
-    scheme = "https" if env.get("COLONIES_TLS", "false").lower() == "true" else "http"
-    url = f"{scheme}://{env['COLONIES_SERVER_HOST']}:{env.get('COLONIES_SERVER_PORT', '50080')}"
+    url = server_url(env)
     try:
         with urllib.request.urlopen(f"{url}/health", timeout=5) as r:
             assert r.status == 200
@@ -73,21 +45,6 @@ def colony() -> Colony:
 async def client(colony: Colony) -> AsyncIterator[ColoniesClient]:
     async with ColoniesClient(colony.url) as c:
         yield c
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{secrets.token_hex(4)}"
-
-
-@dataclass
-class TestExecutor:
-    name: str
-    executortype: str
-    prvkey: str
-
-    @property
-    def executorid(self) -> str:
-        return gen_id(self.prvkey)
 
 
 @pytest_asyncio.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import secrets
 import shlex
 import sys
@@ -16,47 +15,41 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tools.browser import ROOT, chromium, dev_env, exec_argv, run_cli, serve_bundle, start_executor, wait_state
-
-FIVE = [
-    ["echo", "Hello from browser!"],
-    ["add", "5", "3"],
-    ["multiply", "7", "6"],
-    ["greet", "World"],
-    ["browser_info"],
-]
+from tools.browser import chromium, start_executor, wait_state
+from tools.colonies_cli import DEMO_CALLS, exec_argv, run_cli
+from tools.devenv import read_dev_env, server_url
+from tools.layout import ARTIFACTS, ROOT
+from tools.serve import serve_bundle
 
 
 async def main(port: int) -> int:
-    env = {**os.environ, **dev_env()}
-    exe = str(ROOT / ".tools" / "bin" / "colonies")
-    server_url = f"http://{env['COLONIES_SERVER_HOST']}:{env['COLONIES_SERVER_PORT']}"
+    env = read_dev_env()
     name = f"demo-{secrets.token_hex(3)}"
     with serve_bundle(port) as url:
         print(f"page: {url}")
         async with chromium() as browser:
             page = await browser.new_page()
-            await start_executor(page, url, server_url, env["COLONIES_COLONY_NAME"], name, "wasm", env["COLONIES_COLONY_PRVKEY"])
+            await start_executor(page, url, server_url(env), env["COLONIES_COLONY_NAME"], name, "wasm", env["COLONIES_COLONY_PRVKEY"])
             await wait_state(page, "polling", "error")
             if await page.text_content("#state") == "error":
                 print(f"executor failed: {await page.text_content('#detail')}")
                 return 1
             print(f"executor {name} is polling; id {await page.text_content('#executor-id')}")
             failures = 0
-            for func, *args in FIVE:
+            for func, args in DEMO_CALLS:
                 argv = exec_argv(func, args, "wasm")
-                code, out, err = await run_cli(env, exe, *argv)
+                proc = await asyncio.to_thread(run_cli, argv, env)
                 print("$ " + shlex.join(["colonies", *argv]))
-                print(f"  {out}" if code == 0 else f"  FAILED: {err.strip()[-300:]}")
-                failures += code != 0
-            shot = ROOT / "test-artifacts" / "demo-headless.png"
+                print(f"  {proc.stdout.strip()}" if proc.returncode == 0 else f"  FAILED: {proc.stderr.strip()[-300:]}")
+                failures += proc.returncode != 0
+            shot = ARTIFACTS / "demo-headless.png"
             shot.parent.mkdir(exist_ok=True)
             await page.screenshot(path=str(shot), full_page=True)
             await page.get_by_role("button", name="Stop Executor").click()
             await wait_state(page, "stopped", timeout=30)
-            colony_env = {**env, "COLONIES_PRVKEY": env["COLONIES_COLONY_PRVKEY"]}
-            await run_cli(colony_env, exe, "executor", "remove", "--name", name)  # leave the colony as we found it
-            print(f"done: {len(FIVE) - failures} of {len(FIVE)} succeeded; screenshot {shot.relative_to(ROOT)}")
+            # leave the colony as we found it
+            await asyncio.to_thread(run_cli, ["executor", "remove", "--name", name], env, env["COLONIES_COLONY_PRVKEY"])
+            print(f"done: {len(DEMO_CALLS) - failures} of {len(DEMO_CALLS)} succeeded; screenshot {shot.relative_to(ROOT)}")
             return 1 if failures else 0
 
 

@@ -18,11 +18,10 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page
 
+from tests.helpers.colony import unique
+from tests.helpers.proxy import OutageProxy
 from tools.browser import chromium, exec_argv, serve_bundle, start_executor, wait_state
 from wasm_executor import SUCCESS, ColoniesClient, FunctionSpec
-
-from ..conftest import unique
-from ..proxy import OutageProxy
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

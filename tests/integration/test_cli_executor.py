@@ -9,9 +9,10 @@ import sys
 
 import pytest
 
-from tools.browser import exec_argv
-
-from ..conftest import ROOT, unique
+from tests.helpers.colony import unique
+from tools.colonies_cli import exec_argv
+from tools.layout import ROOT
+from wasm_executor import SUCCESS, FunctionSpec
 
 pytestmark = pytest.mark.server
 
@@ -31,7 +32,7 @@ async def test_terminal_executor_serves_and_stops_on_ctrl_c(colony, client) -> N
     name, executortype = unique("term"), unique("termtype")
     env = {**os.environ, **colony.env, "PYTHONPATH": str(ROOT)}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "wasm_executor", "--name", name, "--type", executortype, "--poll-timeout", "2",
+        sys.executable, "-m", "wasm_executor", "--name", name, "--type", executortype, "--poll-timeout", "2", "--slots", "2",
         env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
     seen: list[str] = []
@@ -43,6 +44,15 @@ async def test_terminal_executor_serves_and_stops_on_ctrl_c(colony, client) -> N
         cli = await asyncio.to_thread(colony.cli, *exec_argv("add", ["x", "3"], executortype))
         assert cli.returncode != 0
         await read_until(proc.stdout, "failed add(x 3) -> add: first argument 'x' is not a number", seen)
+        # Control characters from a stranger are shown as escapes, never sent to the terminal raw.
+        spec = FunctionSpec.new("echo", executortype, colony.name)
+        spec.args = ["\x1b]0;pwned\x07\x1b[2K\rfake\u202e"]
+        done = await client.subscribe_process(await client.submit(spec, colony.user_prvkey), SUCCESS, 30, colony.user_prvkey)
+        assert done.output == spec.args
+        await read_until(proc.stdout, "fake", seen)
+        line = next(line for line in seen if "fake" in line)
+        assert "\x1b" not in line and "\x07" not in line and "\r" not in line and "\u202e" not in line
+        assert "\\x1b]0;pwned\\x07\\x1b[2K\\rfake\\u202e" in line
         proc.send_signal(signal.SIGINT)
         await read_until(proc.stdout, "[stopped]", seen)
         assert await asyncio.wait_for(proc.wait(), 30) == 0
@@ -50,4 +60,4 @@ async def test_terminal_executor_serves_and_stops_on_ctrl_c(colony, client) -> N
         if proc.returncode is None:
             proc.kill()
         await client.remove_executor(colony.name, name, colony.colony_prvkey)
-    assert any(line.strip().startswith("done add(5 3) -> 8") for line in seen), seen
+    assert any(line.strip().startswith("done add(5 3) -> 8") and "slot" in line for line in seen), seen

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from tests.helpers.colony import unique
 from wasm_executor import (
     APPROVED,
     FAILED,
@@ -40,8 +41,6 @@ from wasm_executor import (
     gen_id,
     gen_prvkey,
 )
-
-from ..conftest import unique
 
 pytestmark = pytest.mark.server
 

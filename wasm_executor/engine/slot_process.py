@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -20,10 +21,17 @@ from .job import Job, JobResult, run_job
 from .slots import describe_registry
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--functions", default=None, help="a functions file, as web/functions.py")
     args = parser.parse_args(argv)
+    # Our own handler, so asyncio.run does not install its own (which only cancels the main task and
+    # so cannot stop code that computes): SIGINT is KeyboardInterrupt wherever the job is.
+    signal.signal(signal.SIGINT, _interrupt)
     protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # stray writes to fd 1 must not corrupt the protocol
     registry = default_registry()

@@ -1,0 +1,22 @@
+"""Where things are and which ports they use: one owner for every path and port of the checkout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TOOLS = ROOT / ".tools"
+TOOLS_BIN = TOOLS / "bin"
+COLONIES_BIN = TOOLS_BIN / "colonies"
+STATE = ROOT / ".colonies"
+DEV_ENV = STATE / "dev.env"
+VENV = ROOT / ".venv"
+DIST = ROOT / "dist"
+WEB_OUT = DIST / "web"
+ARTIFACTS = ROOT / "test-artifacts"
+
+HOST = "127.0.0.1"
+SERVER_PORT = 50080
+SERVE_PORT = 8000
+COLONY_NAME = "dev"
+USER_NAME = "myuser"

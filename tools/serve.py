@@ -1,0 +1,77 @@
+"""Serving the bundle: the one server for `build.py serve`, the demo and the tests.
+
+It sends the cross-origin isolation headers (COOP/COEP), which give the page SharedArrayBuffer
+and so Pyodide's interrupt buffer: a deadline stops pure-Python code without killing the slot.
+`isolate=False` serves without them (tests prove the terminate-and-replace path). No directory
+listings. `python -m tools.serve --port 8000` runs it in the foreground.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from .layout import HOST, SERVE_PORT, WEB_OUT
+
+ISOLATION_HEADERS = {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+}
+
+
+class BundleHandler(http.server.SimpleHTTPRequestHandler):
+    isolate = True
+
+    def end_headers(self) -> None:
+        if self.isolate:
+            for name, value in ISOLATION_HEADERS.items():
+                self.send_header(name, value)
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+    def list_directory(self, path: str | Path):  # type: ignore[no-untyped-def]
+        self.send_error(404, "Not found")
+        return None
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+def make_server(port: int, isolate: bool = True, directory: Path = WEB_OUT) -> http.server.ThreadingHTTPServer:
+    if not (directory / "index.html").exists():
+        raise RuntimeError(f"{directory} has no bundle: run `python build.py build`")
+    handler = functools.partial(type("Handler", (BundleHandler,), {"isolate": isolate}), directory=str(directory))
+    return http.server.ThreadingHTTPServer((HOST, port), handler)
+
+
+@contextlib.contextmanager
+def serve_bundle(port: int = 0, isolate: bool = True) -> Iterator[str]:
+    """Serve dist/web on 127.0.0.1 from a thread; yields the page URL."""
+    server = make_server(port, isolate)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{HOST}:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.serve")
+    parser.add_argument("--port", type=int, default=SERVE_PORT)
+    args = parser.parse_args()
+    server = make_server(args.port)
+    print(f"serving {WEB_OUT} on http://{HOST}:{args.port}/ (Ctrl-C to stop)", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
