@@ -16,9 +16,10 @@ import time
 
 from common import dev_env, report, server_url
 
-from tools.browser import chromium, serve_bundle, start_executor, wait_state
+from tools.browser import chromium, start_executor, wait_state
+from tools.serve import serve_bundle
 from wasm_executor import SUCCESS, ColoniesClient, FunctionSpec, gen_prvkey, gen_signature
-from wasm_executor.executor import ColonyExecutor, ExecutorConfig
+from wasm_executor.engine import ColonyExecutor, ExecutorConfig
 
 ROUNDS = 3
 N_SIGN = 200

@@ -11,11 +11,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tools.browser import dev_env  # noqa: E402, F401 - re-exported for the benchmarks
-
-
-def server_url(env: dict[str, str]) -> str:
-    return f"http://{env['COLONIES_SERVER_HOST']}:{env['COLONIES_SERVER_PORT']}"
+from tools.devenv import read_dev_env as dev_env  # noqa: E402, F401 - re-exported for the benchmarks
+from tools.devenv import server_url  # noqa: E402, F401
 
 
 def per_call(fn: Callable[[], object], n: int) -> float:

@@ -216,7 +216,7 @@ async def test_network_outage_in_the_browser_loses_nothing(ex_page: ExecutorPage
         spec = FunctionSpec.new("sleep", ex_page.executortype, ex_page.colony.name)
         spec.args = ["3"]
         slow = await client.submit(spec, ex_page.colony.user_prvkey)
-        await ex_page.page.wait_for_function("document.getElementById('state').textContent === 'running'", timeout=20000)
+        await ex_page.page.wait_for_function("document.querySelectorAll('#slot-list li.busy').length === 1", timeout=20000)
         await proxy.cut()  # the browser loses the server while the process is in hand
         await ex_page.page.wait_for_function(
             "document.getElementById('log').textContent.includes('server unreachable')", timeout=20000
