@@ -25,7 +25,7 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-from tools.colonies_cli import DEMO_CALLS, exec_argv
+from tools.colonies_cli import DEMO_CALLS, exec_argv, run_cli
 from tools.devenv import write_dev_env
 from tools.layout import (
     COLONIES_BIN,
@@ -379,24 +379,18 @@ def start_server(exe: Path, env: dict[str, str]) -> None:
     raise StepFailed("step 'start server': /health did not answer 200 within 90 s (see .colonies/server.log)")
 
 
-def cli(exe: Path, env: dict[str, str], args: list[str], prvkey: str) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, **env, "COLONIES_PRVKEY": prvkey}
-    return subprocess.run([str(exe), *args], env=full, text=True, capture_output=True)
-
-
-def bootstrap(exe: Path, env: dict[str, str], keys: dict[str, str]) -> None:
+def bootstrap(env: dict[str, str], keys: dict[str, str]) -> None:
     """Create colony `dev` and its user unless the database already has them (it keeps them across down/up)."""
-    ls = cli(exe, env, ["colony", "ls"], keys["server_prvkey"])
+    ls = run_cli(["colony", "ls"], env, keys["server_prvkey"])
     if ls.returncode == 0 and re.search(rf"\b{re.escape(COLONY_NAME)}\b.*{keys['colony_id']}", ls.stdout):
         return
     say(f"creating colony '{COLONY_NAME}' and user '{USER_NAME}'")
-    add = cli(exe, env, ["colony", "add", "--name", COLONY_NAME, "--colonyid", keys["colony_id"]], keys["server_prvkey"])
+    add = run_cli(["colony", "add", "--name", COLONY_NAME, "--colonyid", keys["colony_id"]], env, keys["server_prvkey"])
     if add.returncode != 0 and "exist" not in (add.stdout + add.stderr).lower():
         raise StepFailed(f"step 'add colony' failed:\n{add.stdout}{add.stderr}")
-    user = cli(
-        exe, env,
+    user = run_cli(
         ["user", "add", f"--name={USER_NAME}", "--email=dev@example.invalid", "--phone=0", f"--userid={keys['user_id']}"],
-        keys["colony_prvkey"],
+        env, keys["colony_prvkey"],
     )
     if user.returncode != 0 and "exist" not in (user.stdout + user.stderr).lower():
         raise StepFailed(f"step 'add user' failed:\n{user.stdout}{user.stderr}")
@@ -408,7 +402,7 @@ def cmd_up(_: argparse.Namespace | None = None) -> int:
     env = server_env(keys)
     start_postgres()
     start_server(exe, env)
-    bootstrap(exe, env, keys)
+    bootstrap(env, keys)
     write_dev_env(env)
     say(f"ColonyOS is up: http://{HOST}:{SERVER_PORT}  colony '{COLONY_NAME}'")
     say("use it from a shell with:  source .colonies/dev.env")
@@ -600,6 +594,8 @@ def serve_in_background(port: int) -> int:
     pid = read_pid("serve")
     if pid:
         return pid
+    if not port_free(port):
+        raise StepFailed(f"step 'serve': port {port} on {HOST} is taken by another program: choose another with --port N")
     STATE.mkdir(parents=True, exist_ok=True)
     log = open(STATE / "serve.log", "ab")  # noqa: SIM115 - handed to the child process
     proc = subprocess.Popen(

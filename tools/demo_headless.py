@@ -56,4 +56,8 @@ async def main(port: int) -> int:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
-    sys.exit(asyncio.run(main(parser.parse_args().port)))
+    try:
+        sys.exit(asyncio.run(main(parser.parse_args().port)))
+    except RuntimeError as exc:  # e.g. the port is taken: a sentence, not a traceback
+        print(f"demo failed: {exc}", file=sys.stderr)
+        sys.exit(1)

@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import functools
 import http.server
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,7 +47,10 @@ def make_server(port: int, isolate: bool = True, directory: Path = WEB_OUT) -> h
     if not (directory / "index.html").exists():
         raise RuntimeError(f"{directory} has no bundle: run `python build.py build`")
     handler = functools.partial(type("Handler", (BundleHandler,), {"isolate": isolate}), directory=str(directory))
-    return http.server.ThreadingHTTPServer((HOST, port), handler)
+    try:
+        return http.server.ThreadingHTTPServer((HOST, port), handler)
+    except OSError as exc:
+        raise RuntimeError(f"cannot serve on {HOST}:{port} ({exc.strerror}): choose another with --port N") from None
 
 
 @contextlib.contextmanager
@@ -66,7 +70,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.serve")
     parser.add_argument("--port", type=int, default=SERVE_PORT)
     args = parser.parse_args()
-    server = make_server(args.port)
+    try:
+        server = make_server(args.port)
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     print(f"serving {WEB_OUT} on http://{HOST}:{args.port}/ (Ctrl-C to stop)", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
