@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
+
+from ..errors import RequestTimeout
 
 
 class WebSocket(ABC):
@@ -17,6 +20,19 @@ class WebSocket(ABC):
 
     @abstractmethod
     async def close(self) -> None: ...
+
+
+class QueuedWebSocket(WebSocket):
+    """A WebSocket whose frames arrive through callbacks into a queue (`None` marks the end)."""
+
+    def __init__(self) -> None:
+        self._frames: asyncio.Queue[str | None] = asyncio.Queue()
+
+    async def recv(self, timeout: float) -> str | None:
+        try:
+            return await asyncio.wait_for(self._frames.get(), timeout)
+        except TimeoutError:
+            raise RequestTimeout(f"no WebSocket message within {timeout:g} s") from None
 
 
 class Transport(ABC):

@@ -25,7 +25,7 @@ from typing import Any
 from ..crypto import recid
 from ..envelope import build_error_reply, build_reply, parse_request
 from ..errors import ConnectionFailed, RequestTimeout, ServerError
-from .base import Transport, WebSocket
+from .base import QueuedWebSocket, Transport, WebSocket
 
 
 @dataclass
@@ -46,10 +46,10 @@ Handler = Callable[[Request], Any | Awaitable[Any]]
 WsHandler = Callable[[Request], AsyncIterator[Any]]
 
 
-class _MockWebSocket(WebSocket):
+class _MockWebSocket(QueuedWebSocket):
     def __init__(self, ws_handler: WsHandler) -> None:
         self._handler = ws_handler
-        self._frames: asyncio.Queue[str | None] = asyncio.Queue()
+        super().__init__()
         self._pump: asyncio.Task[None] | None = None
 
     async def send(self, text: str) -> None:
@@ -63,12 +63,6 @@ class _MockWebSocket(WebSocket):
                 self._frames.put_nowait(None)
 
         self._pump = asyncio.ensure_future(pump())
-
-    async def recv(self, timeout: float) -> str | None:
-        try:
-            return await asyncio.wait_for(self._frames.get(), timeout)
-        except TimeoutError:
-            raise RequestTimeout(f"no WebSocket message within {timeout:g} s") from None
 
     async def close(self) -> None:
         if self._pump is not None:

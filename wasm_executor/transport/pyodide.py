@@ -12,13 +12,13 @@ from typing import Any
 
 from .._compat import create_proxy, js_error_name, js_exception_type, js_global, to_js_object
 from ..errors import ConnectionFailed, RequestTimeout
-from .base import Transport, WebSocket
+from .base import QueuedWebSocket, Transport, WebSocket
 
 
-class _JsWebSocket(WebSocket):
+class _JsWebSocket(QueuedWebSocket):
     def __init__(self, url: str) -> None:
         loop = asyncio.get_event_loop()
-        self._frames: asyncio.Queue[str | None] = asyncio.Queue()
+        super().__init__()
         self.opened: asyncio.Future[None] = loop.create_future()
         self._ws: Any = js_global().WebSocket.new(url)
 
@@ -47,12 +47,6 @@ class _JsWebSocket(WebSocket):
             self._ws.send(text)
         except Exception as exc:  # a JsException: socket not open
             raise ConnectionFailed(f"WebSocket send failed: {exc}") from exc
-
-    async def recv(self, timeout: float) -> str | None:
-        try:
-            return await asyncio.wait_for(self._frames.get(), timeout)
-        except TimeoutError:
-            raise RequestTimeout(f"no WebSocket message within {timeout:g} s") from None
 
     async def close(self) -> None:
         self._ws.close()
