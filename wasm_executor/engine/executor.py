@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..client import ColoniesClient
@@ -44,7 +44,7 @@ from ..events import (
 from ..functions import default_registry
 from ..objects import APPROVED, CANCELLED, RUNNING, Executor, Function, Log, Process
 from ..platform_info import capabilities
-from ..retry import Backoff, Retry, Stopped, is_transport_error, pause
+from ..retry import Backoff, Retry, Stopped, pause
 from .job import Job, JobResult
 from .slots import InlineSlots, SlotLost, SlotPool
 
@@ -93,15 +93,6 @@ class JoinRefused(Exception):
     """The server refused to let us in for a reason a retry will not change."""
 
 
-@dataclass
-class _InHand:
-    """A process the server gave us, from assign until its result is delivered."""
-
-    process: Process
-    slot: int
-    started: float = field(default_factory=time.monotonic)
-
-
 class ColonyExecutor:
     def __init__(
         self,
@@ -121,7 +112,7 @@ class ColonyExecutor:
         self._detail = ""
         self.done = 0
         self.failed = 0
-        self._in_hand: dict[str, _InHand] = {}
+        self._in_hand: set[str] = set()  # processids from assign until their result is delivered
         self._free: asyncio.Queue[int] = asyncio.Queue()
         self._handlers: set[asyncio.Task[None]] = set()
 
@@ -221,14 +212,11 @@ class ColonyExecutor:
     async def _wait_for_approval(self, retry: Retry) -> None:
         cfg = self.config
 
-        def not_yet(exc: BaseException) -> bool:
-            return is_transport_error(exc)
-
         while True:
             try:
                 me = await retry.run(
                     lambda: self.client.get_executor(cfg.colonyname, cfg.executorname, cfg.prvkey),
-                    retry_if=not_yet, on_retry=self._say_unreachable(State.REGISTERING),
+                    on_retry=self._say_unreachable(State.REGISTERING),
                 )
                 if me.state == APPROVED and me.executorid == self.executorid:
                     return
@@ -353,7 +341,7 @@ class ColonyExecutor:
             self._start(slot, process)
 
     def _start(self, slot: int, process: Process) -> None:
-        self._in_hand[process.processid] = _InHand(process, slot)
+        self._in_hand.add(process.processid)
         task = asyncio.ensure_future(self._handle(slot, process))
         self._handlers.add(task)
         task.add_done_callback(self._handlers.discard)
@@ -375,7 +363,7 @@ class ColonyExecutor:
         try:
             outcome, error = await self._deliver(process, outcome, result)
         finally:
-            self._in_hand.pop(process.processid, None)
+            self._in_hand.discard(process.processid)
         if outcome == Outcome.DONE:
             self.done += 1
         elif outcome == Outcome.FAILED:
