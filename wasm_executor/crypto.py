@@ -15,6 +15,8 @@ from ecdsa import SECP256k1
 from ecdsa.ellipticcurve import Point, PointJacobi
 from ecdsa.rfc6979 import generate_k
 
+from .basepoint import mul_g
+
 __all__ = ["CryptoError", "gen_hash", "gen_id", "gen_prvkey", "gen_signature", "recid"]
 
 _CURVE = SECP256k1.curve
@@ -47,8 +49,8 @@ def gen_prvkey() -> str:
     return f"{secrets.randbelow(_N - 1) + 1:064x}"
 
 
-def _pubkey_hex(point: PointJacobi | Point) -> str:
-    return "04" + f"{point.x():064x}" + f"{point.y():064x}"
+def _pubkey_hex(x: int, y: int) -> str:
+    return f"04{x:064x}{y:064x}"
 
 
 def _id_from_pubkey_hex(pub_hex: str) -> str:
@@ -59,7 +61,7 @@ def _id_from_pubkey_hex(pub_hex: str) -> str:
 @lru_cache(maxsize=256)
 def gen_id(prvkey: str) -> str:
     """The ColonyOS ID of a private key. Cached: an executor derives its own ID once."""
-    return _id_from_pubkey_hex(_pubkey_hex(_G * _prvkey_int(prvkey)))
+    return _id_from_pubkey_hex(_pubkey_hex(*mul_g(_prvkey_int(prvkey))))
 
 
 def gen_hash(message: str) -> str:
@@ -75,13 +77,13 @@ def gen_signature(message: str, prvkey: str) -> str:
     retry = 0
     while True:
         k = generate_k(_N, d, hashlib.sha256, digest, retry_gen=retry)
-        big_r = _G * k
-        r = big_r.x() % _N
+        rx, ry = mul_g(k)
+        r = rx % _N
         s = pow(k, -1, _N) * (e + r * d) % _N
         if r and s:
             break
         retry += 1  # astronomically rare; RFC 6979 says draw the next k
-    v = (big_r.y() & 1) | (2 if big_r.x() >= _N else 0)
+    v = (ry & 1) | (2 if rx >= _N else 0)
     if s > _HALF_N:  # the server rejects high-S: use the twin (n - s) and flip the parity bit
         s = _N - s
         v ^= 1
@@ -118,4 +120,4 @@ def recid(message: str, signature: str) -> str:
     e = int.from_bytes(hashlib.sha3_256(message.encode("utf-8")).digest(), "big") % _N
     r_inv = pow(r, -1, _N)
     q = big_r * (s * r_inv % _N) + _G * ((-e * r_inv) % _N)
-    return _id_from_pubkey_hex(_pubkey_hex(q))
+    return _id_from_pubkey_hex(_pubkey_hex(q.x(), q.y()))
