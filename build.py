@@ -22,7 +22,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import zipfile
 from pathlib import Path
 
 from tools.colonies_cli import DEMO_CALLS, exec_argv, run_cli
@@ -32,6 +31,7 @@ from tools.layout import (
     COLONY_NAME,
     DIST,
     HOST,
+    PYODIDE_TEST_OUT,
     ROOT,
     SERVE_PORT,
     SERVER_PORT,
@@ -505,88 +505,73 @@ def ensure_pyodide_npm() -> Path:
     return pkg
 
 
-def download_wheels(py: Path, specs: list[str], dest: Path) -> list[Path]:
+def download_wheels(py: Path, specs: list[str], dest: Path, with_deps: bool = False) -> list[Path]:
+    """Pure wheels for Pyodide's Python from PyPI, cached in `dest`; pinned specs are fetched once."""
     dest.mkdir(parents=True, exist_ok=True)
-    names = [s.split("==")[0].replace("-", "_").lower() for s in specs]
+    names = [re.split(r"[=<>!~\[ ]", s, maxsplit=1)[0].replace("-", "_").lower() for s in specs]
     have = [w for w in dest.glob("*.whl") if w.name.split("-")[0].lower() in names]
-    if len(have) < len(specs):
+    if len(have) < len(specs) or with_deps:
         say(f"downloading pure wheels from PyPI: {' '.join(specs)}")
-        run(
+        before = set(dest.glob("*.whl"))
+        proc = run(
             "pip download wheels",
-            [str(py), "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "--python-version", PYODIDE_PYTHON,
-             "--platform", "any", "--implementation", "py", "-d", str(dest), *specs],
-            capture=True,
+            [str(py), "-m", "pip", "download", "--only-binary=:all:", "--python-version", PYODIDE_PYTHON,
+             "--platform", "any", "--implementation", "py", "-d", str(dest), *([] if with_deps else ["--no-deps"]), *specs],
+            capture=True, check=False,
         )
+        if proc.returncode:
+            raise StepFailed(
+                f"step 'pip download': {' '.join(specs)} has no pure-Python (py3-none-any) wheel for Pyodide's "
+                f"Python {PYODIDE_PYTHON} on PyPI, or does not exist:\n{proc.stdout}{proc.stderr}"
+            )
+        if with_deps:  # pip names every wheel it saved or found ("Saved …" / "File was already downloaded …")
+            found = {dest / Path(m).name for m in re.findall(r"(?:Saved|already downloaded) (\S+\.whl)", proc.stdout)}
+            return sorted(found | (set(dest.glob("*.whl")) - before))
         have = [w for w in dest.glob("*.whl") if w.name.split("-")[0].lower() in names]
     return have
 
 
-def wheel_lock_entry(wheel: Path) -> tuple[str, dict[str, object]]:
-    """A pyodide-lock.json entry for a pure wheel: real sha256, top-level imports, dependencies."""
-    with zipfile.ZipFile(wheel) as zf:
-        files = zf.namelist()
-        meta_name = next(n for n in files if n.endswith(".dist-info/METADATA"))
-        meta = zf.read(meta_name).decode()
-        top = next((n for n in files if n.endswith(".dist-info/top_level.txt")), None)
-        imports = zf.read(top).decode().split() if top else []
-    if not imports:
-        imports = sorted({n.split("/")[0].removesuffix(".py") for n in files if not n.split("/")[0].endswith((".dist-info", ".data"))})
-    name = re.search(r"^Name: (.+)$", meta, re.M).group(1).strip()  # type: ignore[union-attr]
-    version = re.search(r"^Version: (.+)$", meta, re.M).group(1).strip()  # type: ignore[union-attr]
-    depends = []
-    for req in re.findall(r"^Requires-Dist: (.+)$", meta, re.M):
-        if ";" in req:
-            # Every marked requirement in what we ship is for another platform, an old Python
-            # or an extra (aiohttp: not emscripten; colorama: win32; tomli: < 3.11): none is installed.
-            continue
-        depends.append(re.split(r"[ ;<>=!~\[(]", req.strip(), maxsplit=1)[0].lower())
-    key = name.lower().replace("_", "-")
-    return key, {
-        "name": key,
-        "version": version,
-        "file_name": wheel.name,
-        "install_dir": "site",
-        "sha256": hashlib.sha256(wheel.read_bytes()).hexdigest(),
-        "package_type": "package",
-        "imports": imports,
-        "depends": depends,
-        "unvendored_tests": False,
-        "shared_library": False,
-    }
+def write_pyodide_dir(py: Path, dest: Path, pyodide_pkg: Path, wheels: list[Path]) -> None:
+    """dest/: the Pyodide runtime from npm, the given wheels, and a pyodide-lock.json listing only them."""
+    dest.mkdir(parents=True)
+    for f in PYODIDE_RUNTIME_FILES:
+        src = pyodide_pkg / f
+        if src.exists():
+            shutil.copy2(src, dest / f)
+    for f in ("pyodide.asm.wasm", "pyodide.mjs", "python_stdlib.zip"):
+        if not (dest / f).exists():
+            raise StepFailed(f"step 'bundle': {f} missing from the npm package pyodide@{PYODIDE_VERSION}")
+    for whl in wheels:
+        shutil.copy2(whl, dest / whl.name)
+    run("write pyodide-lock.json", [str(py), "-m", "tools.lockfile", str(dest), str(pyodide_pkg / "pyodide-lock.json")],
+        cwd=ROOT, capture=True)
 
 
-def cmd_build(_: argparse.Namespace | None = None) -> int:
-    """Build dist/web: the page, the Pyodide runtime, our wheel, its dependencies and a lock."""
+def tree_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def cmd_build(args: argparse.Namespace | None = None) -> int:
+    """Build dist/web (the page, the Pyodide runtime, our wheel, its dependencies, a lock) and
+    dist/pyodide-test (the same runtime plus the wheels only the in-Pyodide tests load)."""
+    extras: list[str] = list(getattr(args, "with_", None) or [])
     py = ensure_venv()
     wheel = build_wheel(py)
     pyodide_pkg = ensure_pyodide_npm()
     runtime_whl = download_wheels(py, RUNTIME_WHEELS, TOOLS / "wheels")
-    # The test wheels ride along (a few MB, never loaded by the page) so one bundle serves page and tests.
+    extra_whl = download_wheels(py, extras, TOOLS / "wheels" / "extra", with_deps=True) if extras else []
     test_whl = download_wheels(py, PYODIDE_TEST_WHEELS, TOOLS / "wheels")
 
     shutil.rmtree(WEB_OUT, ignore_errors=True)
     shutil.copytree(ROOT / "web", WEB_OUT)
-    pyo = WEB_OUT / "pyodide"
-    pyo.mkdir()
-    for f in PYODIDE_RUNTIME_FILES:
-        src = pyodide_pkg / f
-        if src.exists():
-            shutil.copy2(src, pyo / f)
-    for f in ("pyodide.asm.wasm", "pyodide.mjs", "python_stdlib.zip"):
-        if not (pyo / f).exists():
-            raise StepFailed(f"step 'bundle': {f} missing from the npm package pyodide@{PYODIDE_VERSION}")
-
-    upstream = json.loads((pyodide_pkg / "pyodide-lock.json").read_text())
-    packages: dict[str, object] = {}
-    for whl in [wheel, *runtime_whl, *test_whl]:
-        shutil.copy2(whl, pyo / whl.name)
-        key, entry = wheel_lock_entry(pyo / whl.name)
-        packages[key] = entry
-    # Only what we ship is listed, so a missing package fails here instead of reaching for a CDN.
-    lock = {"info": upstream["info"], "packages": packages}
-    (pyo / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True))
-    (WEB_OUT / "bundle.json").write_text(json.dumps({"wheel": wheel.name, "pyodide": PYODIDE_VERSION}, indent=1))
-    say(f"bundle ready: {WEB_OUT} ({len(packages)} wheels, pyodide {PYODIDE_VERSION})")
+    write_pyodide_dir(py, WEB_OUT / "pyodide", pyodide_pkg, [wheel, *runtime_whl, *extra_whl])
+    (WEB_OUT / "bundle.json").write_text(json.dumps(
+        {"wheel": wheel.name, "pyodide": PYODIDE_VERSION, "extras": [w.name for w in extra_whl]}, indent=1))
+    shutil.rmtree(PYODIDE_TEST_OUT, ignore_errors=True)
+    write_pyodide_dir(py, PYODIDE_TEST_OUT, pyodide_pkg, [wheel, *runtime_whl, *extra_whl, *test_whl])
+    say(f"bundle ready: {WEB_OUT}, {tree_bytes(WEB_OUT) / 1e6:.1f} MB "
+        f"({len(runtime_whl) + len(extra_whl) + 1} wheels{', with ' + ', '.join(extras) if extras else ''}, pyodide {PYODIDE_VERSION}); "
+        f"in-Pyodide test bundle: {PYODIDE_TEST_OUT}")
     return 0
 
 
@@ -654,7 +639,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     say("running the test suite")
     extra = list(args.pytest_args or [])
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    pyodide_opts = [f"--dist-dir={WEB_OUT / 'pyodide'}", "--rt=node,chrome"]  # pytest-pyodide: the bundle, two runtimes
+    pyodide_opts = [f"--dist-dir={PYODIDE_TEST_OUT}", "--rt=node,chrome"]  # pytest-pyodide: the bundle, two runtimes
     test_rc = subprocess.call([str(py), "-m", "pytest", *pyodide_opts, *extra], cwd=ROOT, env=env)
     if lint_rc:
         say("ruff found problems (see above): the run fails even where the tests pass")
@@ -684,7 +669,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("up", help="bring up a real local ColonyOS (PostgreSQL + server v1.9.12) on 127.0.0.1").set_defaults(fn=cmd_up)
     sub.add_parser("down", help="stop what `up` and `demo` started").set_defaults(fn=cmd_down)
     sub.add_parser("status", help="say what runs").set_defaults(fn=cmd_status)
-    sub.add_parser("build", help="build the wheel and the offline bundle in dist/web").set_defaults(fn=cmd_build)
+    p = sub.add_parser("build", help="build the wheel and the offline bundle in dist/web")
+    p.add_argument("--with", dest="with_", action="append", metavar="REQ",
+                   help="also bundle this pure-Python package and its dependencies (repeatable), e.g. --with sympy")
+    p.set_defaults(fn=cmd_build)
     p = sub.add_parser("serve", help="serve dist/web on 127.0.0.1 (default port 8000)")
     p.add_argument("--port", type=int, default=SERVE_PORT)
     p.set_defaults(fn=cmd_serve)

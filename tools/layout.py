@@ -13,6 +13,7 @@ DEV_ENV = STATE / "dev.env"
 VENV = ROOT / ".venv"
 DIST = ROOT / "dist"
 WEB_OUT = DIST / "web"
+PYODIDE_TEST_OUT = DIST / "pyodide-test"  # the runtime plus the wheels only the in-Pyodide tests load
 ARTIFACTS = ROOT / "test-artifacts"
 
 HOST = "127.0.0.1"

@@ -1,4 +1,4 @@
-"""pytest-pyodide set-up: the offline bundle (dist/web/pyodide), Node and Debian's Chromium.
+"""pytest-pyodide set-up: the offline bundle (dist/pyodide-test: the page's runtime plus pytest's wheels), Node and Debian's Chromium.
 
 Node 20 has no global WebSocket without --experimental-websocket; the driver must also hand
 that global to Pyodide. Selenium finds Debian's chromedriver offline with SE_OFFLINE.
