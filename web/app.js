@@ -120,9 +120,58 @@ function showSlotCount(n) {
   for (let i = 0; i < n; i++) if (!slotSince.has(i)) showSlot({ slot: i, funcname: "" });
 }
 
-setInterval(() => { for (const li of $("slot-list").children) if (li.className === "busy") renderSlot(li); }, 1000);
+setInterval(() => {
+  for (const li of $("slot-list").children) if (li.className === "busy") renderSlot(li);
+  showThroughput();
+}, 1000);
 
-worker.onmessage = ({ data: msg }) => {
+// Rendering is coalesced: messages are queued and applied at most once per animation frame,
+// keeping only what the screen can show (the newest state per process and per slot). At
+// hundreds of processes a second, one render per message cost more of the page's main thread
+// than the executor itself.
+const pending = { processes: new Map(), slots: new Map(), other: [] };
+let frameRequested = false;
+const ended = [];  // performance.now() of each process end in the last THROUGHPUT_WINDOW ms
+const THROUGHPUT_WINDOW = 10000;
+
+function queue(msg) {
+  if (msg.type === "process") {
+    pending.processes.delete(msg.processid);  // re-insert: Map order is arrival order
+    pending.processes.set(msg.processid, msg);
+    if (pending.processes.size > MAX_ROWS) pending.processes.delete(pending.processes.keys().next().value);
+    if (msg.done !== undefined) ended.push(performance.now());
+  } else if (msg.type === "slot") {
+    pending.slots.set(msg.slot, msg);
+  } else {
+    pending.other.push(msg);
+    // A hidden tab gets no frames: keep every state change but only the newest 200 log lines.
+    if (pending.other.length > 400) pending.other = pending.other.filter((m, i, all) => m.type !== "log" || i >= all.length - 200);
+  }
+  if (!frameRequested) {
+    frameRequested = true;
+    requestAnimationFrame(render);
+  }
+}
+
+function render() {
+  frameRequested = false;
+  const { processes, slots, other } = pending;
+  pending.processes = new Map();
+  pending.slots = new Map();
+  pending.other = [];
+  for (const msg of other) apply(msg);
+  for (const msg of processes.values()) showProcess(msg);
+  for (const msg of slots.values()) showSlot(msg);
+  showThroughput();
+}
+
+function showThroughput() {
+  const now = performance.now();
+  while (ended.length && ended[0] < now - THROUGHPUT_WINDOW) ended.shift();
+  $("throughput").textContent = `${(ended.length / (THROUGHPUT_WINDOW / 1000)).toFixed(1)} processes/s`;
+}
+
+function apply(msg) {
   switch (msg.type) {
     case "progress":
       $("progress").value = msg.value;
@@ -140,12 +189,6 @@ worker.onmessage = ({ data: msg }) => {
     case "state":
       showState(msg);
       break;
-    case "process":
-      showProcess(msg);
-      break;
-    case "slot":
-      showSlot(msg);
-      break;
     case "registered":
       showSlotCount(msg.slots);
       log(`registered with ${msg.slots} slot(s); functions: ${msg.functions.join(", ")}`);
@@ -158,7 +201,9 @@ worker.onmessage = ({ data: msg }) => {
       showState({ state: "error", detail: msg.message });
       break;
   }
-};
+}
+
+worker.onmessage = ({ data: msg }) => queue(msg);
 worker.onerror = (e) => showState({ state: "error", detail: `worker error: ${e.message}` });
 
 $("settings").addEventListener("submit", (event) => {

@@ -62,7 +62,12 @@ class ExecutorPage:
     async def exec(self, func: str, *args: str) -> tuple[int, str, str]:
         return await self.cli(*exec_argv(func, args, self.executortype))
 
-    async def rows(self) -> list[list[str]]:
+    async def rows(self, finished: int = 0) -> list[list[str]]:
+        """The table's rows, once at least `finished` processes show as ended (the page renders
+        on its next animation frame, after the server already has the result)."""
+        await self.page.wait_for_function(
+            "n => document.querySelectorAll('#processes tbody tr.done, #processes tbody tr.failed').length >= n", arg=min(finished, 50)
+        )
         return await self.page.eval_on_selector_all(
             "#processes tbody tr", "rows => rows.map(r => [...r.children].map(td => td.textContent))"
         )
@@ -102,7 +107,7 @@ async def test_five_functions_bad_input_and_unknown_function(ex_page: ExecutorPa
     assert (await ex_page.exec("multiply", "3", "3"))[:2] == (0, "9")  # still serving
     assert (await ex_page.exec("reverse", "stressed"))[:2] == (0, "desserts")  # from web/functions.py
 
-    rows = await ex_page.rows()
+    rows = await ex_page.rows(finished=10)
     assert rows[1][:3] == ["multiply", "3 3", "9"] and rows[1][4] == "done"
     assert rows[3][0] == "add" and rows[3][2] == "add: first argument 'x' is not a number" and rows[3][4] == "failed"
     assert await ex_page.page.text_content("#done-count") == "8"
@@ -118,7 +123,7 @@ async def test_arguments_are_shown_as_text_never_html(ex_page: ExecutorPage) -> 
     # (no double quotes: the CLI parses --args as CSV)
     evil = "<img src=x onerror=document.title='pwned'><b>bold</b>"
     assert (await ex_page.exec("echo", evil))[:2] == (0, evil)
-    rows = await ex_page.rows()
+    rows = await ex_page.rows(finished=1)
     assert rows[0][1] == evil and rows[0][2] == evil
     assert await ex_page.page.locator("#processes img").count() == 0
     assert await ex_page.page.title() != "pwned"
