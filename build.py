@@ -30,6 +30,7 @@ from tools.layout import (
     COLONIES_BIN,
     COLONY_NAME,
     DIST,
+    GO_REFERENCE_BIN,
     HOST,
     PYODIDE_TEST_OUT,
     ROOT,
@@ -274,6 +275,31 @@ def ensure_colonies() -> Path:
     info = run("go mod download", [go, "mod", "download", "-json", f"{COLONIES_MODULE}@{COLONIES_VERSION}"], capture=True)
     moddir = json.loads(info.stdout)["Dir"]
     run("go build colonies", [go, "build", "-o", str(exe), "./cmd"], cwd=Path(moddir), env=env, capture=True)
+    return exe
+
+
+def ensure_go_reference() -> Path:
+    """bench/goexecutor built against pkg/client of the same pinned colonies module as the server."""
+    exe = GO_REFERENCE_BIN
+    src = ROOT / "bench" / "goexecutor" / "main.go"
+    stamp = TOOLS_BIN / "goexecutor.sha256"
+    digest = hashlib.sha256(src.read_bytes() + COLONIES_VERSION.encode()).hexdigest()
+    if exe.exists() and stamp.exists() and stamp.read_text() == digest:
+        return exe
+    go = ensure_go()
+    say(f"building the Go reference executor against {COLONIES_MODULE}/pkg/client {COLONIES_VERSION}")
+    info = run("go mod download", [go, "mod", "download", "-json", f"{COLONIES_MODULE}@{COLONIES_VERSION}"], capture=True)
+    moddir = Path(json.loads(info.stdout)["Dir"])
+    work = STATE / "goexecutor-build"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    shutil.copy2(src, work / "main.go")
+    (work / "go.mod").write_text(f"module goexecutor\n\ngo 1.24.0\n\nrequire {COLONIES_MODULE} {COLONIES_VERSION}\n")
+    # The module's own go.sum pins every dependency; -mod=mod adds the colonies line itself.
+    (work / "go.sum").write_bytes((moddir / "go.sum").read_bytes())
+    TOOLS_BIN.mkdir(parents=True, exist_ok=True)
+    run("go build goexecutor", [go, "build", "-mod=mod", "-o", str(exe), "."], cwd=work, capture=True)
+    stamp.write_text(digest)
     return exe
 
 
@@ -651,6 +677,7 @@ def cmd_bench(_: argparse.Namespace) -> int:
     cmd_build()
     cmd_up()
     ensure_chromium()
+    ensure_go_reference()
     rc = 0
     for script in sorted((ROOT / "bench").glob("bench_*.py")):
         say(f"bench: {script.name}")

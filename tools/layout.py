@@ -8,6 +8,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TOOLS = ROOT / ".tools"
 TOOLS_BIN = TOOLS / "bin"
 COLONIES_BIN = TOOLS_BIN / "colonies"
+GO_REFERENCE_BIN = TOOLS_BIN / "goexecutor"  # bench/goexecutor, built by `build.py bench`
 STATE = ROOT / ".colonies"
 DEV_ENV = STATE / "dev.env"
 VENV = ROOT / ".venv"

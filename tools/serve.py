@@ -43,12 +43,21 @@ class BundleHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class BundleServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+        # A page closed mid-download resets its connections: nothing to report. Anything else is.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def make_server(port: int, isolate: bool = True, directory: Path = WEB_OUT) -> http.server.ThreadingHTTPServer:
     if not (directory / "index.html").exists():
         raise RuntimeError(f"{directory} has no bundle: run `python build.py build`")
     handler = functools.partial(type("Handler", (BundleHandler,), {"isolate": isolate}), directory=str(directory))
     try:
-        return http.server.ThreadingHTTPServer((HOST, port), handler)
+        return BundleServer((HOST, port), handler)
     except OSError as exc:
         raise RuntimeError(f"cannot serve on {HOST}:{port} ({exc.strerror}): choose another with --port N") from None
 

@@ -72,6 +72,11 @@ class ExecutorConfig:
     cancel_watch_after: float = 0.5  # a process running longer than this is watched for cancellation
 
 
+def _settle(future: asyncio.Future[None] | None) -> None:
+    if future is not None and not future.done():
+        future.set_result(None)
+
+
 def join_command(cfg: ExecutorConfig) -> str:
     """The line an admin runs to let this executor in (its key never leaves the browser)."""
     return (
@@ -108,6 +113,10 @@ class ColonyExecutor:
         self._on_event = on_event or (lambda _event: None)
         self._stop = asyncio.Event()
         self._stop_now = asyncio.Event()
+        # The same two signals as futures, for asyncio.wait on the hot path: waiting on an Event
+        # needs a task per wait, and in Pyodide every task costs several scheduled callbacks.
+        self._stopped: asyncio.Future[None] | None = None
+        self._stopped_now: asyncio.Future[None] | None = None
         self.state = State.STOPPED
         self._detail = ""
         self.done = 0
@@ -144,8 +153,10 @@ class ColonyExecutor:
     def stop(self, now: bool = False) -> None:
         """Stop taking work at once; running processes finish (or, with `now`, are interrupted and failed)."""
         self._stop.set()
+        _settle(self._stopped)
         if now:
             self._stop_now.set()
+            _settle(self._stopped_now)
         if self.state not in (State.STOPPED, State.ERROR):
             busy = len(self._in_hand)
             detail = f"interrupting {busy} running process(es)" if now and busy else (
@@ -163,6 +174,8 @@ class ColonyExecutor:
         """Register, then serve until stop(). Never raises for network or server trouble."""
         self._stop.clear()
         self._stop_now.clear()
+        loop = asyncio.get_running_loop()
+        self._stopped, self._stopped_now = loop.create_future(), loop.create_future()
         try:
             await self.slots.start()
             if await self.register():
@@ -258,11 +271,8 @@ class ColonyExecutor:
     async def _until_stopped(self, work: Awaitable[T]) -> T:
         """Await `work`, but give it up (cancelled, its request aborted) the moment stop() is called."""
         task = asyncio.ensure_future(work)
-        stopper = asyncio.ensure_future(self._stop.wait())
-        try:
-            await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopper.cancel()
+        assert self._stopped is not None
+        await asyncio.wait({task, self._stopped}, return_when=asyncio.FIRST_COMPLETED)
         if task.done():
             return task.result()
         task.cancel()
@@ -290,7 +300,7 @@ class ColonyExecutor:
                     except TransportError as exc:
                         await retry.failed(exc, self._say_unreachable(State.POLLING))
                         continue
-                slot = await self._until_stopped(self._free.get())
+                slot = self._free.get_nowait() if not self._free.empty() else await self._until_stopped(self._free.get())
                 try:
                     process = await self._until_stopped(self.client.assign(cfg.colonyname, cfg.poll_timeout, cfg.prvkey))
                 except ServerError as exc:
@@ -378,20 +388,26 @@ class ColonyExecutor:
         spec = process.spec
         job = Job(process.processid, spec.funcname, list(spec.args), dict(spec.kwargs))
         run = asyncio.ensure_future(self.slots.run(slot, job))
-        cancelled = asyncio.ensure_future(self._watch_cancel(process))
-        stop_now = asyncio.ensure_future(self._stop_now.wait())
+        assert self._stopped_now is not None
+        stop_now = self._stopped_now
         limit = spec.maxexectime if spec.maxexectime > 0 else None
-        try:
-            await asyncio.wait({run, cancelled, stop_now}, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            cancelled.cancel()
-            stop_now.cancel()
+        # Most processes end within cancel_watch_after: only a longer one gets a cancel watch.
+        first = self.config.cancel_watch_after if limit is None else min(limit, self.config.cancel_watch_after)
+        await asyncio.wait({run, stop_now}, timeout=first, return_when=asyncio.FIRST_COMPLETED)
+        cancelled: asyncio.Future[None] | None = None
+        if not run.done() and not stop_now.done():
+            cancelled = asyncio.ensure_future(self._watch_cancel(process))
+            try:
+                await asyncio.wait({run, cancelled, stop_now}, timeout=None if limit is None else max(0.0, limit - first),
+                                   return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                cancelled.cancel()
         if run.done():
             return self._finished(run)
         await self._halt(slot, run)
-        if stop_now.done() and not stop_now.cancelled():
+        if stop_now.done():
             return Outcome.FAILED, JobResult(error=STOPPED_BY_OWNER)
-        if cancelled.done() and not cancelled.cancelled():
+        if cancelled is not None and cancelled.done() and not cancelled.cancelled():
             return Outcome.CANCELLED, JobResult(error="cancelled")
         # The deadline passed. The server retries it when retries are left (-1 = no limit): leave it to the server.
         if spec.maxretries < 0 or process.retries < spec.maxretries:
@@ -423,8 +439,7 @@ class ColonyExecutor:
                 await run
 
     async def _watch_cancel(self, process: Process) -> None:
-        """Return when the server says the process was cancelled (watched only once it runs a while)."""
-        await asyncio.sleep(self.config.cancel_watch_after)
+        """Return when the server says the process was cancelled."""
         backoff = Backoff(self.config.max_backoff, self.config.first_backoff)
         while True:
             try:
