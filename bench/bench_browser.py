@@ -1,5 +1,7 @@
 """The executor in headless Chromium, against references measured in the same run.
 
+- the bundle: bytes of dist/web, and page opened -> polling, cold (a new profile) and warm
+  (a reload: the HTTP cache revalidates);
 - start-up: page opened to "ready" (Pyodide + our wheel + ecdsa, in a Web Worker) vs bare
   `loadPyodide()` on the same bundle;
 - signing inside Pyodide vs the same calls in CPython;
@@ -15,8 +17,10 @@ import statistics
 import time
 
 from common import dev_env, report, server_url
+from playwright.async_api import Browser
 
 from tools.browser import chromium, start_executor, wait_state
+from tools.layout import WEB_OUT
 from tools.serve import serve_bundle
 from wasm_executor import SUCCESS, ColoniesClient, FunctionSpec, gen_prvkey, gen_signature
 from wasm_executor.engine import ColonyExecutor, ExecutorConfig
@@ -70,6 +74,31 @@ async def latency(client: ColoniesClient, colony: str, executortype: str, user: 
     return statistics.median(samples)
 
 
+def bundle_bytes() -> int:
+    return sum(f.stat().st_size for f in WEB_OUT.rglob("*") if f.is_file())
+
+
+async def open_to_polling(browser: Browser, page_url: str, url: str, colony: str, owner: str) -> tuple[float, float]:
+    """Seconds from navigation to "polling": a cold profile, then a reload of the same page."""
+    ctx = await browser.new_context()
+    page = await ctx.new_page()
+    name = f"bench-{secrets.token_hex(3)}"
+    start = time.perf_counter()
+    await start_executor(page, page_url, url, colony, name, name, owner)
+    await wait_state(page, "polling")
+    cold = time.perf_counter() - start
+    start = time.perf_counter()
+    await page.reload()
+    await wait_state(page, "ready", timeout=120)
+    await page.get_by_role("button", name="Start Executor").click()  # the form is remembered
+    await wait_state(page, "polling")
+    warm = time.perf_counter() - start
+    await ctx.close()
+    async with ColoniesClient(url) as client:
+        await client.remove_executor(colony, name, owner)
+    return cold, warm
+
+
 async def main() -> None:
     env = dev_env()
     url, colony = server_url(env), env["COLONIES_COLONY_NAME"]
@@ -95,6 +124,8 @@ async def main() -> None:
                 signs.append(got["sign"])
                 heaps.append((got["heapBare"], got["heapSdk"]))
                 await ctx.close()
+
+            cold, warm = zip(*[await open_to_polling(browser, page_url, url, colony, owner) for _ in range(ROUNDS)], strict=True)
 
             # End-to-end: the browser executor.
             ctx = await browser.new_context()
@@ -124,6 +155,9 @@ async def main() -> None:
                 await client.remove_executor(colony, cfg.executorname, owner)
             await ctx.close()
 
+    print(f"\n  bundle dist/web: {bundle_bytes() / 1e6:.2f} MB")
+    print(f"  page opened -> polling: cold {statistics.median(cold):.2f} s, warm (reload) {statistics.median(warm):.2f} s "
+          f"(median of {ROUNDS}; includes typing the form)")
     heap_bare, heap_sdk = heaps[-1]
     print(f"\n  WebAssembly memory after loading wasm-executor: {heap_sdk / 2**20:.1f} MiB, "
           f"ratio {heap_sdk / heap_bare:.2f}x vs bare Pyodide ({heap_bare / 2**20:.1f} MiB)")

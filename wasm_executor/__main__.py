@@ -46,6 +46,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--slots", type=int, default=max(1, (os.cpu_count() or 2) - 1),
                    help="processes run at once, each in its own child process (default: cores - 1)")
     p.add_argument("--functions", default=None, help="a Python file of extra functions, as web/functions.py")
+    p.add_argument("--allow-code", action="store_true",
+                   help="run Python code the colony sends (the `python` function); without it such processes are refused")
     p.add_argument("--poll-timeout", type=int, default=10, help="seconds per assign long-poll")
     return p.parse_args(argv)
 
@@ -71,7 +73,7 @@ async def run(args: argparse.Namespace) -> int:
     config = ExecutorConfig(
         server_url=args.server, colonyname=args.colony, executorname=args.name or f"cli-{executorid[:8]}",
         prvkey=prvkey, executortype=args.executortype, colony_prvkey=args.colony_prvkey or None,
-        poll_timeout=args.poll_timeout,
+        poll_timeout=args.poll_timeout, allow_code=args.allow_code,
     )
     print(f"executor {config.executorname} ({executorid}) type {config.executortype} at {config.server_url}", flush=True)
     slots = ProcessSlots(args.slots, args.functions)

@@ -148,6 +148,7 @@ class Start:
     prvkey: str
     colony_prvkey: str | None = None
     slots: int = 1
+    allow_code: bool = False  # the owner's consent to run Python code sent by the colony
 
 
 @dataclass(frozen=True)
@@ -184,9 +185,10 @@ def parse_command(message: dict[str, Any]) -> Command:
     except TypeError as exc:
         raise CommandError(f"{kind}: {exc}") from None
     if isinstance(command, Start):
-        text = {k: (str(v).strip() if v is not None else None) for k, v in values.items() if k != "slots"}
+        text = {k: (str(v).strip() if v is not None else None) for k, v in values.items() if k not in ("slots", "allow_code")}
         command = dataclasses.replace(
             command, **{k: v for k, v in text.items() if k != "colony_prvkey"},
             colony_prvkey=text.get("colony_prvkey") or None, slots=max(1, int(values.get("slots") or 1)),
+            allow_code=values.get("allow_code") is True,  # consent is explicit: only a real true counts
         )
     return command

@@ -126,7 +126,10 @@ def _tidy(x: int | float) -> int | float:
 
 def default_registry() -> FunctionRegistry:
     """The functions every browser executor offers."""
+    from .shipped import FUNCNAME, run_python  # shipped imports FunctionError from here
+
     reg = FunctionRegistry()
+    reg.add(FUNCNAME, run_python, "Run Python code sent by the colony (where the executor's owner allows it)")
 
     @reg.register(description="Return the arguments unchanged")
     def echo(*args: Any) -> list[Any]:

@@ -47,6 +47,7 @@ def start(command: Start) -> None:
     config = ExecutorConfig(
         server_url=command.server_url.rstrip("/"), colonyname=command.colonyname, executorname=command.executorname,
         executortype=command.executortype or "wasm", prvkey=command.prvkey, colony_prvkey=command.colony_prvkey,
+        allow_code=command.allow_code,
     )
     if _slots is None:
         _slots = BrowserSlots(command.slots)

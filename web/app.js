@@ -46,6 +46,7 @@ function loadSettings() {
     if (saved[name]) $(id).value = saved[name];
   }
   if (!$("slots").value) $("slots").value = defaultSlots();
+  $("allow-code").checked = saved.allow_code === true;  // consent is off until the owner ticks it
   const colonyKey = localStorage.getItem(COLONY_KEY_STORE);
   if (colonyKey) { $("colony-prvkey").value = colonyKey; $("remember-key").checked = true; }
 }
@@ -54,6 +55,7 @@ function formValues() {
   const values = {};
   for (const id of FIELDS) values[$(id).name] = $(id).value.trim();
   values.slots = Number(values.slots) || 1;
+  values.allow_code = $("allow-code").checked;
   return values;
 }
 

@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from .. import shipped
 from ..client import ColoniesClient
 from ..crypto import gen_id
 from ..errors import RequestTimeout, RPCError, ServerError, TransportError
@@ -70,6 +71,7 @@ class ExecutorConfig:
     locationname: str = ""
     kill_grace: float = 1.0  # seconds an interrupted function gets before its slot is replaced
     cancel_watch_after: float = 0.5  # a process running longer than this is watched for cancellation
+    allow_code: bool = False  # the owner's consent to run Python code the colony sends (`python`)
 
 
 def _settle(future: asyncio.Future[None] | None) -> None:
@@ -386,6 +388,8 @@ class ColonyExecutor:
     async def _execute(self, slot: int, process: Process) -> tuple[Outcome, JobResult]:
         """Run the job; stop it at its deadline, on cancel, or on stop-now."""
         spec = process.spec
+        if spec.funcname == shipped.FUNCNAME and not self.config.allow_code:
+            return Outcome.FAILED, JobResult(error=shipped.NOT_ALLOWED)  # refused before any slot sees it
         job = Job(process.processid, spec.funcname, list(spec.args), dict(spec.kwargs))
         run = asyncio.ensure_future(self.slots.run(slot, job))
         assert self._stopped_now is not None

@@ -1,0 +1,64 @@
+"""Shipping Python to executors on the real server: the `python` function by the real CLI, and
+`Pool` from a program, served by CPython executors with functions in child processes."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.integration.test_executor_runtime import config_for, running
+from wasm_executor import FAILED, ColoniesClient, Pool, RemoteError
+from wasm_executor.shipped import NOT_ALLOWED
+
+pytestmark = pytest.mark.server
+
+
+def square(x):
+    return x * x
+
+
+def fails(x):
+    if x < 0:
+        raise ValueError(f"negative: {x}")
+    return x
+
+
+def whoami(x):
+    import os
+
+    return [x, os.getpid()]
+
+
+async def test_cli_python_snippet_prints_45_where_the_owner_allows_it(colony) -> None:
+    async with running(config_for(colony, allow_code=True)) as (executor, _):
+        code, out, err = await colony.exec(executor.config.executortype, "python", "sum(range(10))")
+    assert (code, out) == (0, "45"), err
+
+
+async def test_cli_python_is_refused_with_the_reason_without_consent(colony, client: ColoniesClient) -> None:
+    async with running(config_for(colony)) as (executor, rec):
+        code, _, err = await colony.exec(executor.config.executortype, "python", "print('ran'); 1")
+    assert code != 0 and NOT_ALLOWED in err
+    failed = await client.get_processes(colony.name, 10, FAILED, colony.user_prvkey, executortype=executor.config.executortype)
+    assert [p.errors for p in failed] == [[NOT_ALLOWED]]
+    logs = await client.get_logs(colony.name, failed[0].processid, "", 10, 0, colony.user_prvkey)
+    assert logs == []  # nothing ran: nothing printed
+
+
+async def test_pool_run_map_and_remote_error(colony, client: ColoniesClient) -> None:
+    cfg_a, cfg_b = config_for(colony, allow_code=True), None
+    cfg_b = config_for(colony, allow_code=True, executortype=cfg_a.executortype)
+    async with running(cfg_a, slots=2) as (a, _), running(cfg_b, slots=2) as (b, _):
+        pool = Pool(client, colony.name, colony.user_prvkey, executortype=cfg_a.executortype)
+        assert await pool.run(square, 7) == 49
+        assert await pool.map(square, range(100), progress=False) == [x * x for x in range(100)]
+        served = {pid for _, pid in await pool.map(whoami, range(40), progress=False)}
+        assert len(served) >= 2  # both executors' slots took some
+        with pytest.raises(RemoteError) as caught:
+            await pool.run(fails, -3)
+        err = caught.value
+        assert (err.type_name, err.message) == ("ValueError", "negative: -3")
+        assert "Traceback" in err.traceback and "raise ValueError" in err.traceback
+        assert await asyncio.gather(pool.run(fails, 1), pool.run(square, 3)) == [1, 9]
+        assert a.done + b.done >= 143

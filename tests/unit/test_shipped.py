@@ -1,0 +1,53 @@
+"""The `python` function: snippets, calls, and readable failures, through the slot runtime."""
+
+from __future__ import annotations
+
+import pytest
+
+from wasm_executor.engine.job import Job, run_job
+from wasm_executor.functions import default_registry
+
+
+async def run(*args: object, **kwargs: object):
+    return await run_job(default_registry(), Job("p1", "python", list(args), dict(kwargs)))
+
+
+async def test_the_last_expression_is_the_output_and_prints_go_to_the_log() -> None:
+    result = await run("print('hello')\nsum(range(10))")
+    assert (result.output, result.error, result.log) == ([45], "", "hello\n")
+
+
+async def test_a_list_is_many_outputs_and_none_is_none() -> None:
+    assert (await run("[1, 'two', 3.5]")).output == [1, "two", 3.5]
+    assert (await run("x = 1")).output == []
+
+
+async def test_a_call_returns_exactly_one_output_whatever_its_type() -> None:
+    source = "def pair(a, b=0):\n    return [a, b]\n"
+    result = await run(source, call="pair", args=[1], kwargs={"b": 2})
+    assert result.output == [[1, 2]]
+
+
+async def test_async_functions_are_awaited() -> None:
+    source = "import asyncio\nasync def later(x):\n    await asyncio.sleep(0)\n    return x + 1\n"
+    assert (await run(source, call="later", args=[41])).output == [42]
+
+
+@pytest.mark.parametrize(("args", "kwargs", "error"), [
+    ((), {}, "python: expects the code as its first argument (text)"),
+    ((5,), {}, "python: expects the code as its first argument (text)"),
+    (("1", "2"), {}, "python: expects one argument (the code), got 2"),
+    (("def f(:\n",), {}, "python: the code does not parse: invalid syntax (line 1)"),
+    (("x = 1",), {"call": "f"}, "python: the code defines no function 'f' to call"),
+    (("def f(): pass",), {"call": "f", "args": "nope"}, "python: 'args' must be a list and 'kwargs' an object"),
+])
+async def test_bad_requests_fail_with_a_reason(args: tuple, kwargs: dict, error: str) -> None:
+    result = await run(*args, **kwargs)
+    assert result.error == error and result.output == []
+
+
+async def test_an_exception_in_the_code_names_its_type_and_logs_the_traceback() -> None:
+    result = await run("def f(x):\n    raise ValueError(f'bad {x}')\n", call="f", args=[3])
+    assert result.error == "python raised ValueError: bad 3"
+    assert "Traceback" in result.log and "<python sent by the colony #" in result.log
+    assert "raise ValueError(f'bad {x}')" in result.log  # the failing line itself is shown

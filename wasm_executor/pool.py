@@ -1,0 +1,204 @@
+"""`Pool`: hand Python functions to a colony's executors (browsers or CPython) from a program.
+
+    async with ColoniesClient(url) as client:
+        pool = Pool(client, colonyname, prvkey, executortype="wasm")
+        def square(x): return x * x
+        assert await pool.run(square, 7) == 49
+        assert await pool.map(square, range(100)) == [x * x for x in range(100)]
+
+Each call is one `python` process (see `shipped`): the function's source travels with its
+JSON arguments, and its return value comes back as JSON. What of its module travels with it
+(`function_source`):
+- the module's top-level imports (so `math.sqrt` works where `math` is imported at the top);
+- every module-level function or class it names, recursively, by source;
+- every module-level constant it names whose `repr` is a Python literal.
+It must be a plain `def` at module level (no lambda, no closure, no method): anything else is
+refused here with the reason, before anything is sent.
+
+Executors that vanish mid-call are covered by the server: each process carries `maxexectime`
+and `maxretries`, so an unfinished one is requeued to another executor. A remote exception
+arrives as `RemoteError` with the remote type, message and traceback.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import inspect
+import re
+import sys
+import textwrap
+import types
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .client import ColoniesClient
+from .errors import RequestTimeout, RPCError
+from .objects import CANCELLED, FAILED, SUCCESS, FunctionSpec, Process
+from .shipped import FUNCNAME
+
+
+class RemoteError(Exception):
+    """The shipped function raised (or could not run) on the executor."""
+
+    def __init__(self, type_name: str, message: str, traceback: str = "", processid: str = "") -> None:
+        super().__init__(f"{type_name}: {message}" if type_name else message)
+        self.type_name, self.message, self.traceback, self.processid = type_name, message, traceback, processid
+
+    def __str__(self) -> str:
+        head = super().__str__()
+        return f"{head}\n\nRemote traceback:\n{self.traceback}" if self.traceback else head
+
+
+class NotShippable(TypeError):
+    """A function `Pool` cannot send: the message says why."""
+
+
+_RAISED = re.compile(rf"^{FUNCNAME} raised ([A-Za-z_][\w.]*): (.*)$", re.S)
+
+
+def _literal(value: Any) -> str | None:
+    try:
+        text = repr(value)
+        ast.literal_eval(text)
+        return text
+    except (ValueError, SyntaxError, RecursionError, TypeError):
+        return None
+
+
+def function_source(fn: Callable[..., Any]) -> str:
+    """The code that defines `fn` where it runs: imports, helpers, constants, then `fn` itself."""
+    if not isinstance(fn, types.FunctionType) or fn.__name__ == "<lambda>":
+        raise NotShippable(f"{fn!r} is not a plain function defined with def: only those can be sent")
+    if fn.__closure__:
+        raise NotShippable(f"{fn.__name__} uses variables of an enclosing function ({', '.join(fn.__code__.co_freevars)}): "
+                           "define it at module level")
+    module = sys.modules.get(fn.__module__)
+    imports: list[str] = []
+    if module is not None:
+        try:
+            tree = ast.parse(inspect.getsource(module))
+            imports = [ast.unparse(node) for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
+        except (OSError, TypeError):
+            pass  # no source for the module (an interactive session): the function's own imports must do
+    parts: list[str] = []
+    seen: set[str] = set()
+
+    def add(obj: Any, name: str) -> None:
+        if name in seen:
+            return
+        seen.add(name)
+        try:
+            node = ast.parse(textwrap.dedent(inspect.getsource(obj))).body[0]
+        except (OSError, TypeError, IndexError):
+            raise NotShippable(f"no source for {name}: define it in a file, not in an interactive session") from None
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            node.decorator_list = []  # a decorator (a pool's own, say) means nothing where it runs
+        globals_ = getattr(obj, "__globals__", vars(module) if module else {})
+        names = obj.__code__.co_names if hasattr(obj, "__code__") else [n.id for n in ast.walk(node) if isinstance(n, ast.Name)]
+        for used in names:
+            if used in seen or used not in globals_:
+                continue
+            value = globals_[used]
+            if isinstance(value, types.ModuleType):
+                continue  # covered by the module's imports
+            if isinstance(value, types.FunctionType | type) and getattr(value, "__module__", None) == fn.__module__:
+                add(value, used)
+            elif (text := _literal(value)) is not None:
+                seen.add(used)
+                parts.append(f"{used} = {text}")
+        parts.append(ast.unparse(node))
+
+    add(fn, fn.__name__)
+    return "\n\n".join([*imports, *parts]) + "\n"
+
+
+class Pool:
+    """Run Python functions on the executors of one type in a colony."""
+
+    def __init__(
+        self, client: ColoniesClient, colonyname: str, prvkey: str, executortype: str = "wasm",
+        *, maxexectime: int = 60, maxretries: int = 3, concurrency: int = 32,
+    ) -> None:
+        self.client, self.colonyname, self.prvkey, self.executortype = client, colonyname, prvkey, executortype
+        self.maxexectime, self.maxretries = maxexectime, maxretries
+        self._limit = asyncio.Semaphore(concurrency)
+
+    def spec(self, fn: Callable[..., Any], args: Iterable[Any], kwargs: dict[str, Any]) -> FunctionSpec:
+        spec = FunctionSpec.new(FUNCNAME, self.executortype, self.colonyname)
+        spec.args = [function_source(fn)]
+        spec.kwargs = {"call": fn.__name__, "args": list(args), "kwargs": kwargs}
+        spec.maxexectime, spec.maxretries = self.maxexectime, self.maxretries
+        return spec
+
+    async def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """fn(*args, **kwargs) on one executor; its JSON return value, or `RemoteError`."""
+        return await self._call(self.spec(fn, args, kwargs))
+
+    async def map(self, fn: Callable[..., Any], items: Iterable[Any], *, progress: bool | None = None) -> list[Any]:
+        """[fn(item) for item in items], spread over every executor of the type, in order.
+        Progress goes to stderr when it is a terminal (or when `progress=True`)."""
+        source_spec = self.spec(fn, [], {})  # the source is worked out once
+        specs = []
+        for item in items:
+            spec = FunctionSpec.from_dict(source_spec.to_dict())
+            spec.kwargs = {**spec.kwargs, "args": [item]}
+            specs.append(spec)
+        show = sys.stderr.isatty() if progress is None else progress
+        done = 0
+
+        async def one(spec: FunctionSpec) -> Any:
+            nonlocal done
+            try:
+                return await self._call(spec)
+            finally:
+                done += 1
+                if show:
+                    print(f"\r{fn.__name__}: {done}/{len(specs)} done", end="", file=sys.stderr, flush=True)
+
+        try:
+            return list(await asyncio.gather(*(one(s) for s in specs)))
+        finally:
+            if show:
+                print(file=sys.stderr)
+
+    async def _call(self, spec: FunctionSpec) -> Any:
+        async with self._limit:
+            process = await self.client.submit(spec, self.prvkey)
+            ended = await self._ended(process)
+        if ended.state == SUCCESS:
+            return ended.output[0] if ended.output else None
+        raise await self._remote_error(ended)
+
+    async def _ended(self, process: Process) -> Process:
+        """Wait until the process succeeded, failed or was cancelled (two subscriptions race)."""
+        while True:
+            waits = [asyncio.ensure_future(self.client.subscribe_process(process, state, 30, self.prvkey))
+                     for state in (SUCCESS, FAILED)]
+            try:
+                done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    if not task.cancelled() and task.exception() is None:
+                        return task.result()
+            finally:
+                for task in waits:
+                    task.cancel()
+                await asyncio.gather(*waits, return_exceptions=True)
+            current = await self.client.get_process(process.processid, self.prvkey)  # a timeout, or cancelled
+            if current.state in (SUCCESS, FAILED, CANCELLED):
+                return current
+
+    async def _remote_error(self, process: Process) -> RemoteError:
+        error = process.errors[0] if process.errors else "the process failed without a message"
+        if process.state == CANCELLED:
+            return RemoteError("Cancelled", "the process was cancelled", processid=process.processid)
+        traceback = ""
+        try:
+            logs = await self.client.get_logs(self.colonyname, process.processid, "", 100, 0, self.prvkey)
+            traceback = "".join(log.message for log in logs)
+        except (RPCError, RequestTimeout):
+            pass
+        match = _RAISED.match(error)
+        if match:
+            return RemoteError(match.group(1), match.group(2), traceback, process.processid)
+        return RemoteError("", error, traceback, process.processid)

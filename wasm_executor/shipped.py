@@ -1,0 +1,80 @@
+"""Python code a colony sends: the `python` function, run in a slot (which holds no key).
+
+Two forms, both plain JSON on the wire:
+- a snippet: ``args = [source]``. The value of the last expression is the result (as for any
+  function: a list is many outputs, None is none); what the code prints goes to the log.
+  ``colonies function exec --func python --args "sum(range(10))"`` prints 45.
+- a call (what `Pool` sends): ``args = [source]``, ``kwargs = {"call": name, "args": [...],
+  "kwargs": {...}}``. The source defines `name`; its return value is the one output, exactly,
+  whatever its type (a list stays one list).
+
+Whether an executor runs it at all is its owner's choice (`ExecutorConfig.allow_code`), checked
+by the engine before anything reaches a slot.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import itertools
+import linecache
+from collections import deque
+from typing import Any
+
+from .functions import FunctionError
+
+FUNCNAME = "python"
+NOT_ALLOWED = (
+    "this executor does not run Python code sent by the colony: its owner has not allowed it "
+    "(the page's 'Run Python code sent by the colony' box, or `python -m wasm_executor --allow-code`)"
+)
+FILENAME = "<python sent by the colony>"
+_numbers = itertools.count(1)
+_cached: deque[str] = deque()
+
+
+def _remember(source: str) -> str:
+    """A file name for this code, with its lines in linecache, so a traceback shows the lines
+    that failed. The last few are kept: a traceback is formatted after the call returns."""
+    name = f"<python sent by the colony #{next(_numbers)}>"
+    linecache.cache[name] = (len(source), None, source.splitlines(keepends=True), name)
+    _cached.append(name)
+    while len(_cached) > 8:
+        linecache.cache.pop(_cached.popleft(), None)
+    return name
+
+
+def _compile_snippet(source: str) -> tuple[Any, Any]:
+    """(body, last expression or None), compiled: the last expression's value is the result."""
+    filename = _remember(source)
+    try:
+        tree = ast.parse(source, filename, "exec")
+    except SyntaxError as exc:
+        raise FunctionError(f"python: the code does not parse: {exc.msg} (line {exc.lineno})") from None
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = ast.Expression(tree.body.pop().value)
+    body = compile(tree, filename, "exec")
+    return body, (compile(last, filename, "eval") if last is not None else None)
+
+
+async def run_python(source: Any = None, *extra: Any, call: Any = None, args: Any = None, kwargs: Any = None) -> Any:
+    """The `python` function. Raising is the code's own business: the slot reports it."""
+    if not isinstance(source, str) or not source.strip():
+        raise FunctionError("python: expects the code as its first argument (text)")
+    if extra:
+        raise FunctionError(f"python: expects one argument (the code), got {1 + len(extra)}")
+    body, last = _compile_snippet(source)
+    namespace: dict[str, Any] = {"__name__": "__colony__"}
+    exec(body, namespace)  # running the colony's code is this function's job; the engine checked consent
+    if call is None:
+        result = eval(last, namespace) if last is not None else None
+        return await result if inspect.isawaitable(result) else result
+    if not isinstance(call, str) or not callable(namespace.get(call)):
+        raise FunctionError(f"python: the code defines no function {call!r} to call")
+    if not isinstance(args if args is not None else [], list) or not isinstance(kwargs if kwargs is not None else {}, dict):
+        raise FunctionError("python: 'args' must be a list and 'kwargs' an object")
+    result = namespace[call](*(args or []), **(kwargs or {}))
+    if inspect.isawaitable(result):
+        result = await result
+    return [result]  # one output, exactly the value returned
