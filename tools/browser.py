@@ -41,9 +41,10 @@ async def wait_state(page: Page, *states: str, timeout: float = 60) -> str:
 
 async def start_executor(
     page: Page, url: str, server_url: str, colony: str, name: str, executortype: str, colony_prvkey: str | None,
-    slots: int | None = None,
+    slots: int | None = None, allow_code: bool | None = None,
 ) -> None:
-    """Open the page, wait for Python, fill the form like a person, click Start Executor."""
+    """Open the page, wait for Python, fill the form like a person, click Start Executor.
+    `allow_code=None` leaves the consent box as the page remembers it."""
     await page.goto(url)
     await wait_state(page, "ready", timeout=120)
     await page.get_by_label("Server URL").fill(server_url)
@@ -53,6 +54,8 @@ async def start_executor(
     if slots is not None:
         await page.get_by_label("Slots").fill(str(slots))
     await page.get_by_label("Colony private key").fill(colony_prvkey or "")
+    if allow_code is not None:
+        await page.get_by_label("Run Python code sent by the colony").set_checked(allow_code)
     await page.get_by_role("button", name="Start Executor").click()
 
 

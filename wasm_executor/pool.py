@@ -9,7 +9,8 @@
 Each call is one `python` process (see `shipped`): the function's source travels with its
 JSON arguments, and its return value comes back as JSON. What of its module travels with it
 (`function_source`):
-- the module's top-level imports (so `math.sqrt` works where `math` is imported at the top);
+- the module's top-level imports of the names it uses (so `math.sqrt` works where `math` is
+  imported at the top; an import it does not use, such as a test framework, stays home);
 - every module-level function or class it names, recursively, by source;
 - every module-level constant it names whose `repr` is a Python literal.
 It must be a plain `def` at module level (no lambda, no closure, no method): anything else is
@@ -74,15 +75,16 @@ def function_source(fn: Callable[..., Any]) -> str:
         raise NotShippable(f"{fn.__name__} uses variables of an enclosing function ({', '.join(fn.__code__.co_freevars)}): "
                            "define it at module level")
     module = sys.modules.get(fn.__module__)
-    imports: list[str] = []
+    imports: list[ast.Import | ast.ImportFrom] = []
     if module is not None:
         try:
             tree = ast.parse(inspect.getsource(module))
-            imports = [ast.unparse(node) for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
+            imports = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
         except (OSError, TypeError):
             pass  # no source for the module (an interactive session): the function's own imports must do
     parts: list[str] = []
     seen: set[str] = set()
+    used_names: set[str] = set()
 
     def add(obj: Any, name: str) -> None:
         if name in seen:
@@ -95,8 +97,9 @@ def function_source(fn: Callable[..., Any]) -> str:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             node.decorator_list = []  # a decorator (a pool's own, say) means nothing where it runs
         globals_ = getattr(obj, "__globals__", vars(module) if module else {})
-        names = obj.__code__.co_names if hasattr(obj, "__code__") else [n.id for n in ast.walk(node) if isinstance(n, ast.Name)]
-        for used in names:
+        names = _global_names(obj.__code__) if hasattr(obj, "__code__") else {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        used_names.update(names)
+        for used in sorted(names):
             if used in seen or used not in globals_:
                 continue
             value = globals_[used]
@@ -110,7 +113,29 @@ def function_source(fn: Callable[..., Any]) -> str:
         parts.append(ast.unparse(node))
 
     add(fn, fn.__name__)
-    return "\n\n".join([*imports, *parts]) + "\n"
+    kept = [text for node in imports if (text := _import_of(node, used_names))]
+    return "\n\n".join([*kept, *parts]) + "\n"
+
+
+def _global_names(code: types.CodeType) -> set[str]:
+    """Names a function's code looks up, its nested functions and comprehensions included."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _global_names(const)
+    return names
+
+
+def _import_of(node: ast.Import | ast.ImportFrom, used: set[str]) -> str:
+    """The part of a top-level import statement that binds names in `used` ("" if none)."""
+    if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+        return ast.unparse(node)
+    keep = [a for a in node.names if (a.asname or a.name.split(".")[0]) in used]
+    if not keep:
+        return ""
+    if isinstance(node, ast.Import):
+        return ast.unparse(ast.Import(names=keep))
+    return ast.unparse(ast.ImportFrom(module=node.module, names=keep, level=node.level))
 
 
 class Pool:

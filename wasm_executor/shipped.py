@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import inspect
 import itertools
+import json
 import linecache
 from collections import deque
 from typing import Any
@@ -78,3 +79,14 @@ async def run_python(source: Any = None, *extra: Any, call: Any = None, args: An
     if inspect.isawaitable(result):
         result = await result
     return [result]  # one output, exactly the value returned
+
+
+def shown_args(funcname: str, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
+    """What a person is shown of a process's arguments: a Pool call as `name(arguments)`, not
+    its source; anything else as it is."""
+    call = kwargs.get("call") if funcname == FUNCNAME else None
+    if not isinstance(call, str):
+        return args
+    parts = [json.dumps(a) for a in kwargs.get("args") or []]
+    parts += [f"{k}={json.dumps(v)}" for k, v in (kwargs.get("kwargs") or {}).items()]
+    return [f"{call}({', '.join(parts)})"]

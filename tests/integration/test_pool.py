@@ -37,7 +37,7 @@ async def test_cli_python_snippet_prints_45_where_the_owner_allows_it(colony) ->
 
 
 async def test_cli_python_is_refused_with_the_reason_without_consent(colony, client: ColoniesClient) -> None:
-    async with running(config_for(colony)) as (executor, rec):
+    async with running(config_for(colony)) as (executor, _):
         code, _, err = await colony.exec(executor.config.executortype, "python", "print('ran'); 1")
     assert code != 0 and NOT_ALLOWED in err
     failed = await client.get_processes(colony.name, 10, FAILED, colony.user_prvkey, executortype=executor.config.executortype)
@@ -47,7 +47,7 @@ async def test_cli_python_is_refused_with_the_reason_without_consent(colony, cli
 
 
 async def test_pool_run_map_and_remote_error(colony, client: ColoniesClient) -> None:
-    cfg_a, cfg_b = config_for(colony, allow_code=True), None
+    cfg_a = config_for(colony, allow_code=True)
     cfg_b = config_for(colony, allow_code=True, executortype=cfg_a.executortype)
     async with running(cfg_a, slots=2) as (a, _), running(cfg_b, slots=2) as (b, _):
         pool = Pool(client, colony.name, colony.user_prvkey, executortype=cfg_a.executortype)

@@ -85,3 +85,9 @@ def test_map_specs_carry_each_item_and_the_retry_rules() -> None:
     spec = pool.spec(helper, [4], {})
     assert (spec.funcname, spec.kwargs["call"], spec.kwargs["args"], spec.maxexectime, spec.maxretries) == ("python", "helper", [4], 9, 2)
     assert spec.conditions.executortype == "t"
+
+
+def test_only_the_imports_it_uses_travel() -> None:
+    source = function_source(helper)
+    assert "import pytest" not in source and "import math" not in source
+    assert "import math" in function_source(uses_everything)

@@ -51,3 +51,11 @@ async def test_an_exception_in_the_code_names_its_type_and_logs_the_traceback() 
     assert result.error == "python raised ValueError: bad 3"
     assert "Traceback" in result.log and "<python sent by the colony #" in result.log
     assert "raise ValueError(f'bad {x}')" in result.log  # the failing line itself is shown
+
+
+def test_a_pool_call_is_shown_as_a_call_not_as_its_source() -> None:
+    from wasm_executor.shipped import shown_args
+
+    assert shown_args("python", ["def f(): ..."], {"call": "f", "args": [1, "a"], "kwargs": {"k": [2]}}) == ['f(1, "a", k=[2])']
+    assert shown_args("python", ["1 + 1"], {}) == ["1 + 1"]
+    assert shown_args("echo", ["x"], {"call": "f"}) == ["x"]

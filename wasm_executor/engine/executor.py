@@ -361,7 +361,7 @@ class ColonyExecutor:
     async def _handle(self, slot: int, process: Process) -> None:
         """One process: run it in its slot, free the slot, deliver the result. Its failure is its own."""
         spec = process.spec
-        args = [short(a) for a in spec.args]
+        args = [short(a) for a in shipped.shown_args(spec.funcname, spec.args, spec.kwargs)]
         self.emit(ProcessStarted(process.processid, spec.funcname, args, slot))
         self.emit(SlotChanged(slot, spec.funcname, process.processid))
         started = time.perf_counter()

@@ -1,0 +1,94 @@
+"""Python sent by the colony, run by pages: consent on the page, the CLI's `python`, and a
+`Pool` spread over two pages. Real Chromium, the real server and CLI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser
+
+from tests.helpers.colony import unique
+from tools.browser import chromium, start_executor, wait_state
+from tools.layout import ARTIFACTS
+from tools.serve import serve_bundle
+from wasm_executor import SUCCESS, ColoniesClient, Pool, RemoteError
+from wasm_executor.shipped import NOT_ALLOWED
+
+pytestmark = [pytest.mark.server, pytest.mark.browser]
+
+
+@pytest_asyncio.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def page_url() -> AsyncIterator[str]:
+    with serve_bundle() as url:
+        yield url
+
+
+def cube(x):
+    return x**3
+
+
+def refuse(word):
+    raise ValueError(f"no {word}")
+
+
+async def test_the_page_runs_python_only_with_its_owners_consent(browser: Browser, colony, page_url: str) -> None:
+    ctx = await browser.new_context()
+    page = await ctx.new_page()
+    name = etype = unique("wasm-code")
+    try:
+        await start_executor(page, page_url, colony.url, colony.name, name, etype, colony.colony_prvkey, 1, allow_code=False)
+        await wait_state(page, "polling")
+        code, _, err = await colony.exec(etype, "python", "sum(range(10))")
+        assert code != 0 and NOT_ALLOWED in err
+        await page.get_by_role("button", name="Stop Executor").click()
+        await wait_state(page, "stopped")
+
+        await start_executor(page, page_url, colony.url, colony.name, name, etype, colony.colony_prvkey, 1, allow_code=True)
+        await wait_state(page, "polling")
+        assert (await colony.exec(etype, "python", "sum(range(10))"))[:2] == (0, "45")
+        await page.reload()  # the consent is remembered with the other settings
+        await wait_state(page, "ready", timeout=120)
+        assert await page.get_by_label("Run Python code sent by the colony").is_checked()
+        ARTIFACTS.mkdir(exist_ok=True)
+        await page.screenshot(path=str(ARTIFACTS / "python-consent.png"), full_page=True)
+    finally:
+        await ctx.close()
+        colony.cli("executor", "remove", "--name", name, prvkey=colony.colony_prvkey)
+
+
+async def test_a_pool_spreads_over_two_pages(browser: Browser, colony, page_url: str, client: ColoniesClient) -> None:
+    etype = unique("wasm-pool")
+    names = [unique("pool-page"), unique("pool-page")]
+    contexts = [await browser.new_context() for _ in names]
+    try:
+        pages = [await ctx.new_page() for ctx in contexts]
+        for page, name in zip(pages, names, strict=True):
+            await start_executor(page, page_url, colony.url, colony.name, name, etype, colony.colony_prvkey, 1, allow_code=True)
+        for page in pages:
+            assert await wait_state(page, "polling", "error", timeout=120) == "polling"
+        pool = Pool(client, colony.name, colony.user_prvkey, executortype=etype)
+        assert await pool.run(cube, 3) == 27
+        assert await pool.map(cube, range(100), progress=False) == [x**3 for x in range(100)]
+        done = await client.get_processes(colony.name, 100, SUCCESS, colony.user_prvkey, executortype=etype)
+        executors = await client.get_executors(colony.name, colony.user_prvkey)
+        ours = {e.executorid for e in executors if e.executorname in names}
+        assert len(ours) == 2 and {p.assignedexecutorid for p in done} == ours  # both pages served some
+        with pytest.raises(RemoteError) as caught:
+            await pool.run(refuse, "thanks")
+        assert (caught.value.type_name, caught.value.message) == ("ValueError", "no thanks")
+        assert "raise ValueError" in caught.value.traceback  # the remote traceback shows the failing line
+        ARTIFACTS.mkdir(exist_ok=True)
+        await pages[0].screenshot(path=str(ARTIFACTS / "pool-page.png"), full_page=True)
+    finally:
+        for ctx in contexts:
+            await ctx.close()
+        for name in names:
+            colony.cli("executor", "remove", "--name", name, prvkey=colony.colony_prvkey)
