@@ -53,6 +53,8 @@ ETCD_CLIENT_PORT, ETCD_PEER_PORT, RELAY_PORT = 23100, 24100, 25100
 
 # Pure wheels the browser needs at run time (the wheel's own dependency closure).
 RUNTIME_WHEELS = ["ecdsa==0.19.2", "six==1.17.0"]
+# A small pure package bundled for the tests of `requires` (python build.py build --with …).
+TEST_EXTRAS = ["more-itertools==11.2.1"]
 # Extra wheels that pytest-pyodide's @run_in_pyodide needs inside the bundle.
 PYODIDE_TEST_WHEELS = [
     "pytest==9.1.0",
@@ -658,7 +660,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_test(args: argparse.Namespace) -> int:
     py = ensure_venv()
     ensure_chromium()
-    cmd_build()
+    cmd_build(argparse.Namespace(with_=TEST_EXTRAS))
     cmd_up()
     say("ruff check")
     lint_rc = subprocess.call([str(py), "-m", "ruff", "check", "."], cwd=ROOT)

@@ -48,7 +48,7 @@ from .objects import (
     User,
     WorkflowSpec,
 )
-from .pool import NotShippable, Pool, RemoteError
+from .pool import NotShippable, Pool, RemoteError, requires
 
 __all__ = [
     "APPROVED",
@@ -106,4 +106,5 @@ __all__ = [
     "gen_prvkey",
     "gen_signature",
     "recid",
+    "requires",
 ]

@@ -69,3 +69,10 @@ def js_function(source: str) -> Any:
     from pyodide.code import run_js
 
     return run_js(source)
+
+
+async def load_package(names: list[str]) -> None:
+    """Load packages listed in the bundle's pyodide-lock.json (no network: the lock is ours)."""
+    import pyodide_js  # type: ignore[import-not-found]
+
+    await pyodide_js.loadPackage(names)

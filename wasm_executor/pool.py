@@ -31,12 +31,23 @@ import sys
 import textwrap
 import types
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from .client import ColoniesClient
 from .errors import RequestTimeout, RPCError
 from .objects import CANCELLED, FAILED, SUCCESS, FunctionSpec, Process
 from .shipped import FUNCNAME
+
+F = TypeVar("F", bound=Callable[..., Any])
+REQUIRES_ATTR = "__wasm_executor_requires__"
+
+
+def requires(*packages: str) -> Callable[[F], F]:
+    """Decorator: the packages `fn` needs where it runs, e.g. ``@requires("sympy")``."""
+    def mark(fn: F) -> F:
+        setattr(fn, REQUIRES_ATTR, [*getattr(fn, REQUIRES_ATTR, []), *packages])
+        return fn
+    return mark
 
 
 class RemoteError(Exception):
@@ -149,21 +160,29 @@ class Pool:
         self.maxexectime, self.maxretries = maxexectime, maxretries
         self._limit = asyncio.Semaphore(concurrency)
 
-    def spec(self, fn: Callable[..., Any], args: Iterable[Any], kwargs: dict[str, Any]) -> FunctionSpec:
+    def spec(
+        self, fn: Callable[..., Any], args: Iterable[Any], kwargs: dict[str, Any], requires: Iterable[str] | None = None,
+    ) -> FunctionSpec:
         spec = FunctionSpec.new(FUNCNAME, self.executortype, self.colonyname)
         spec.args = [function_source(fn)]
         spec.kwargs = {"call": fn.__name__, "args": list(args), "kwargs": kwargs}
+        needed = [*getattr(fn, REQUIRES_ATTR, []), *(requires or [])]
+        if needed:
+            spec.kwargs["requires"] = needed
         spec.maxexectime, spec.maxretries = self.maxexectime, self.maxretries
         return spec
 
-    async def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """fn(*args, **kwargs) on one executor; its JSON return value, or `RemoteError`."""
-        return await self._call(self.spec(fn, args, kwargs))
+    async def run(self, fn: Callable[..., Any], *args: Any, requires: Iterable[str] | None = None, **kwargs: Any) -> Any:
+        """fn(*args, **kwargs) on one executor; its JSON return value, or `RemoteError`.
+        `requires`: packages to install there first (see `requires` for the decorator)."""
+        return await self._call(self.spec(fn, args, kwargs, requires))
 
-    async def map(self, fn: Callable[..., Any], items: Iterable[Any], *, progress: bool | None = None) -> list[Any]:
+    async def map(
+        self, fn: Callable[..., Any], items: Iterable[Any], *, progress: bool | None = None, requires: Iterable[str] | None = None,
+    ) -> list[Any]:
         """[fn(item) for item in items], spread over every executor of the type, in order.
         Progress goes to stderr when it is a terminal (or when `progress=True`)."""
-        source_spec = self.spec(fn, [], {})  # the source is worked out once
+        source_spec = self.spec(fn, [], {}, requires)  # the source is worked out once
         specs = []
         for item in items:
             spec = FunctionSpec.from_dict(source_spec.to_dict())

@@ -8,6 +8,12 @@ Two forms, both plain JSON on the wire:
   "kwargs": {...}}``. The source defines `name`; its return value is the one output, exactly,
   whatever its type (a list stays one list).
 
+Either form may add ``"requires": ["sympy", …]`` to kwargs: pure-Python packages made
+importable before the code runs. A browser slot loads them, with their dependencies, from the
+wheels its bundle carries (`python build.py build --with sympy` adds them to the bundle and its
+lock): nothing is fetched from elsewhere. In CPython they must already be installed. A
+package that cannot be had fails the process with the reason.
+
 Whether an executor runs it at all is its owner's choice (`ExecutorConfig.allow_code`), checked
 by the engine before anything reaches a slot.
 """
@@ -15,13 +21,17 @@ by the engine before anything reaches a slot.
 from __future__ import annotations
 
 import ast
+import contextlib
+import importlib.metadata
 import inspect
 import itertools
 import json
 import linecache
+import re
 from collections import deque
 from typing import Any
 
+from ._compat import in_pyodide, js_exception_type, load_package
 from .functions import FunctionError
 
 FUNCNAME = "python"
@@ -59,12 +69,47 @@ def _compile_snippet(source: str) -> tuple[Any, Any]:
     return body, (compile(last, filename, "eval") if last is not None else None)
 
 
-async def run_python(source: Any = None, *extra: Any, call: Any = None, args: Any = None, kwargs: Any = None) -> Any:
+async def ensure_packages(requires: Any) -> None:
+    """Make the distributions `requires` names importable, or fail with a readable reason."""
+    if not isinstance(requires, list) or not all(isinstance(r, str) and r.strip() for r in requires):
+        raise FunctionError("python: 'requires' must be a list of package names")
+    names = [_dist_name(r) for r in requires]
+    if in_pyodide():
+        # From the bundle's own pyodide-lock.json, dependencies included: nothing is fetched
+        # from anywhere else. A name the lock lacks raises ("No known package"): reported below.
+        for name in names:
+            with contextlib.suppress(js_exception_type()):
+                await load_package([name])
+    missing = [n for n in names if not _installed(n)]
+    if missing:
+        where = ("this page's bundle does not carry (its owner adds it with `python build.py build --with NAME`)"
+                 if in_pyodide() else "this executor does not have installed")
+        raise FunctionError(f"python: requires {', '.join(missing)}, which {where}")
+
+
+def _dist_name(requirement: str) -> str:
+    """'more-itertools>=10' -> 'more-itertools': the name; version specifiers are not checked."""
+    return re.split(r"[\s<>=!~\[;]", requirement.strip(), maxsplit=1)[0]
+
+
+def _installed(name: str) -> bool:
+    try:
+        importlib.metadata.distribution(name)
+        return True
+    except importlib.metadata.PackageNotFoundError:
+        return False
+
+
+async def run_python(
+    source: Any = None, *extra: Any, call: Any = None, args: Any = None, kwargs: Any = None, requires: Any = None,
+) -> Any:
     """The `python` function. Raising is the code's own business: the slot reports it."""
     if not isinstance(source, str) or not source.strip():
         raise FunctionError("python: expects the code as its first argument (text)")
     if extra:
         raise FunctionError(f"python: expects one argument (the code), got {1 + len(extra)}")
+    if requires is not None:
+        await ensure_packages(requires)
     body, last = _compile_snippet(source)
     namespace: dict[str, Any] = {"__name__": "__colony__"}
     exec(body, namespace)  # running the colony's code is this function's job; the engine checked consent

@@ -39,6 +39,18 @@ def refuse(word):
     raise ValueError(f"no {word}")
 
 
+def chunks(n):
+    import more_itertools  # bundled for the tests: python build.py test builds with --with more-itertools
+
+    return [list(c) for c in more_itertools.chunked(range(n), 2)]
+
+
+def needs_sympy():
+    import sympy
+
+    return str(sympy.sqrt(8))
+
+
 async def test_the_page_runs_python_only_with_its_owners_consent(browser: Browser, colony, page_url: str) -> None:
     ctx = await browser.new_context()
     page = await ctx.new_page()
@@ -85,6 +97,15 @@ async def test_a_pool_spreads_over_two_pages(browser: Browser, colony, page_url:
             await pool.run(refuse, "thanks")
         assert (caught.value.type_name, caught.value.message) == ("ValueError", "no thanks")
         assert "raise ValueError" in caught.value.traceback  # the remote traceback shows the failing line
+
+        # Packages: one the bundle carries loads offline; one it does not is refused by name.
+        assert await pool.run(chunks, 5, requires=["more-itertools"]) == [[0, 1], [2, 3], [4]]
+        with pytest.raises(RemoteError) as caught:
+            await pool.run(needs_sympy, requires=["sympy"])
+        assert caught.value.message == (
+            "python: requires sympy, which this page's bundle does not carry "
+            "(its owner adds it with `python build.py build --with NAME`)"
+        )
         ARTIFACTS.mkdir(exist_ok=True)
         await pages[0].screenshot(path=str(ARTIFACTS / "pool-page.png"), full_page=True)
     finally:

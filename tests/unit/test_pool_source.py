@@ -91,3 +91,15 @@ def test_only_the_imports_it_uses_travel() -> None:
     source = function_source(helper)
     assert "import pytest" not in source and "import math" not in source
     assert "import math" in function_source(uses_everything)
+
+
+def test_requires_travels_from_the_decorator_and_the_call() -> None:
+    from wasm_executor import requires
+
+    @requires("sympy")
+    def needs(x):
+        return x
+
+    pool = Pool(client=None, colonyname="c", prvkey="k")  # type: ignore[arg-type]
+    assert pool.spec(needs, [1], {}, ["mpmath"]).kwargs["requires"] == ["sympy", "mpmath"]
+    assert "requires" not in pool.spec(helper, [1], {}).kwargs

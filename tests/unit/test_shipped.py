@@ -59,3 +59,12 @@ def test_a_pool_call_is_shown_as_a_call_not_as_its_source() -> None:
     assert shown_args("python", ["def f(): ..."], {"call": "f", "args": [1, "a"], "kwargs": {"k": [2]}}) == ['f(1, "a", k=[2])']
     assert shown_args("python", ["1 + 1"], {}) == ["1 + 1"]
     assert shown_args("echo", ["x"], {"call": "f"}) == ["x"]
+
+
+async def test_requires_in_cpython_names_what_is_missing() -> None:
+    ok = await run("import ecdsa\n'yes'", requires=["ecdsa>=0.19"])
+    assert ok.output == ["yes"]
+    missing = await run("1", requires=["surely-not-installed-pkg"])
+    assert missing.error == "python: requires surely-not-installed-pkg, which this executor does not have installed"
+    bad = await run("1", requires="sympy")
+    assert bad.error == "python: 'requires' must be a list of package names"
