@@ -20,6 +20,7 @@ from .engine.executor import ColonyExecutor, ExecutorConfig
 from .engine.process_slots import ProcessSlots
 from .events import Event, State, describe
 from .terminal import safe_line
+from .urls import BadServerURL, check_server_url
 
 
 def _default_server() -> str:
@@ -64,6 +65,11 @@ async def run(args: argparse.Namespace) -> int:
         executorid = gen_id(prvkey)
     except CryptoError as exc:
         print(f"bad --prvkey: {exc}", file=sys.stderr)
+        return 2
+    try:
+        args.server = check_server_url(args.server)
+    except BadServerURL as exc:
+        print(f"--server: {exc}", file=sys.stderr)
         return 2
     if args.slots < 1:
         print("--slots must be at least 1", file=sys.stderr)

@@ -76,3 +76,8 @@ async def load_package(names: list[str]) -> None:
     import pyodide_js  # type: ignore[import-not-found]
 
     await pyodide_js.loadPackage(names)
+
+
+def page_scheme() -> str:
+    """"https" or "http": how the page (and so this worker) was loaded."""
+    return str(js_global().location.protocol).rstrip(":")

@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from ._compat import post_message
+from ._compat import page_scheme, post_message
 from .crypto import CryptoError, gen_id, gen_prvkey
 from .engine.browser_slots import BrowserSlots
 from .engine.executor import ColonyExecutor, ExecutorConfig
 from .events import CommandError, Event, Identity, IdentityReady, LogLine, Start, State, StateChanged, Stop, parse_command, to_message
+from .urls import BadServerURL, check_server_url
 
 _executor: ColonyExecutor | None = None
 _task: asyncio.Task[None] | None = None
@@ -44,8 +45,13 @@ def start(command: Start) -> None:
     if _task is not None and not _task.done():
         post(LogLine("the executor is already running"))
         return
+    try:
+        server_url = check_server_url(command.server_url, page_scheme())
+    except BadServerURL as exc:
+        post(StateChanged(State.ERROR, str(exc)))  # nothing was sent
+        return
     config = ExecutorConfig(
-        server_url=command.server_url.rstrip("/"), colonyname=command.colonyname, executorname=command.executorname,
+        server_url=server_url, colonyname=command.colonyname, executorname=command.executorname,
         executortype=command.executortype or "wasm", prvkey=command.prvkey, colony_prvkey=command.colony_prvkey,
         allow_code=command.allow_code,
     )

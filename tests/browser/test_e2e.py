@@ -202,6 +202,25 @@ async def test_unreachable_server_is_reported_and_retried(ex_page: ExecutorPage)
     await wait_state(ex_page.page, "stopped", timeout=30)
 
 
+@pytest.mark.parametrize(("typed", "reason"), [
+    ("javascript:alert(1)", "Server URL must start with http:// or https://, not javascript://"),
+    ("ftp://127.0.0.1:50080", "Server URL must start with http:// or https://, not ftp://"),
+    ("http://user:secret@127.0.0.1:50080", "Server URL must not contain a user name or password"),
+    ("127.0.0.1:50080", "Server URL must start with http:// or https://; did you mean http://127.0.0.1:50080?"),
+])
+async def test_a_bad_server_url_is_refused_with_its_reason_before_any_request(ex_page: ExecutorPage, typed: str, reason: str) -> None:
+    await ex_page.page.goto(ex_page.page_url)
+    await wait_state(ex_page.page, "ready", timeout=120)
+    before = len(ex_page.requests)
+    await ex_page.page.get_by_label("Server URL").fill(typed)
+    await ex_page.page.get_by_label("Executor name").fill(ex_page.name)
+    await ex_page.page.get_by_role("button", name="Start Executor").click()
+    assert await wait_state(ex_page.page, "error", timeout=10) == "error"
+    assert (await ex_page.page.text_content("#detail")).startswith(reason)
+    assert ex_page.requests[before:] == []  # nothing was sent anywhere
+    assert await ex_page.page.title() != "1"  # and nothing ran
+
+
 async def test_wrong_colony_key_is_a_clear_error(ex_page: ExecutorPage) -> None:
     await ex_page.start(colony_prvkey="ab" * 32)
     assert await wait_state(ex_page.page, "error", "polling") == "error"
