@@ -627,7 +627,8 @@ def serve_in_background(port: int) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     if not (WEB_OUT / "index.html").exists():
         cmd_build()
-    return subprocess.call([sys.executable, "-m", "tools.serve", "--port", str(args.port)], cwd=ROOT)
+    connect = [a for url in (args.connect or []) for a in ("--connect", url)]
+    return subprocess.call([sys.executable, "-m", "tools.serve", "--port", str(args.port), *connect], cwd=ROOT)
 
 
 def try_lines() -> list[str]:
@@ -704,6 +705,8 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=cmd_build)
     p = sub.add_parser("serve", help="serve dist/web on 127.0.0.1 (default port 8000)")
     p.add_argument("--port", type=int, default=SERVE_PORT)
+    p.add_argument("--connect", action="append", metavar="URL",
+                   help="a ColonyOS server the page may call (its CSP connect-src); default: any port on 127.0.0.1")
     p.set_defaults(fn=cmd_serve)
     p = sub.add_parser("demo", help="main job: server up, bundle built, page served, lines to try printed")
     p.add_argument("--headless", action="store_true", help="run the whole loop unattended in headless Chromium")

@@ -110,7 +110,7 @@ def page_executor(env: dict[str, str], page_url: str, slots: int | None) -> Star
     async def start(etype: str) -> AsyncIterator[None]:
         async with detached_chromium() as endpoint:
             async with attached(endpoint) as page:
-                n = slots or await page.evaluate("navigator.hardwareConcurrency")
+                n = slots or await page.evaluate("() => navigator.hardwareConcurrency")
                 await start_executor(page, page_url, server_url(env), env["COLONIES_COLONY_NAME"], etype, etype,
                                      env["COLONIES_COLONY_PRVKEY"], n)
                 await wait_state(page, "polling", timeout=60)

@@ -23,15 +23,45 @@ ISOLATION_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Embedder-Policy": "require-corp",
 }
+# Where the page may connect: its own origin plus these. Loopback on any port by default (the
+# local ColonyOS, and the outage proxies of the tests); `serve --connect URL` names a server.
+DEFAULT_CONNECT = ("http://127.0.0.1:*", "ws://127.0.0.1:*")
+
+
+def content_security_policy(connect: tuple[str, ...] = DEFAULT_CONNECT) -> str:
+    """The page's CSP (also sent for its workers): scripts only from the origin, no eval but
+    WebAssembly's, no plugins, no <base>, no framing, and Trusted Types (web/trusted.mjs)."""
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self' 'wasm-unsafe-eval'",
+        f"connect-src 'self' {' '.join(connect)}",
+        "img-src 'self' data:",
+        "style-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+        "require-trusted-types-for 'script'",
+        "trusted-types wasm-executor",
+    ])
+
+
+def ws_twin(url: str) -> str:
+    """connect-src lists WebSocket origins apart: http://h:p -> ws://h:p."""
+    return "ws" + url[4:] if url.startswith("http") else url
 
 
 class BundleHandler(http.server.SimpleHTTPRequestHandler):
     isolate = True
+    csp = content_security_policy()
 
     def end_headers(self) -> None:
         if self.isolate:
             for name, value in ISOLATION_HEADERS.items():
                 self.send_header(name, value)
+        self.send_header("Content-Security-Policy", self.csp)
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
         self.send_header("Cache-Control", "no-cache")
         super().end_headers()
 
@@ -52,10 +82,13 @@ class BundleServer(http.server.ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-def make_server(port: int, isolate: bool = True, directory: Path = WEB_OUT) -> http.server.ThreadingHTTPServer:
+def make_server(
+    port: int, isolate: bool = True, directory: Path = WEB_OUT, connect: tuple[str, ...] = DEFAULT_CONNECT,
+) -> http.server.ThreadingHTTPServer:
     if not (directory / "index.html").exists():
         raise RuntimeError(f"{directory} has no bundle: run `python build.py build`")
-    handler = functools.partial(type("Handler", (BundleHandler,), {"isolate": isolate}), directory=str(directory))
+    attrs = {"isolate": isolate, "csp": content_security_policy(connect)}
+    handler = functools.partial(type("Handler", (BundleHandler,), attrs), directory=str(directory))
     try:
         return BundleServer((HOST, port), handler)
     except OSError as exc:
@@ -78,9 +111,12 @@ def serve_bundle(port: int = 0, isolate: bool = True) -> Iterator[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.serve")
     parser.add_argument("--port", type=int, default=SERVE_PORT)
+    parser.add_argument("--connect", action="append", metavar="URL",
+                        help="a ColonyOS server the page may call (repeatable); default: any port on 127.0.0.1")
     args = parser.parse_args()
+    connect = tuple(u for url in args.connect for u in (url.rstrip("/"), ws_twin(url.rstrip("/")))) if args.connect else DEFAULT_CONNECT
     try:
-        server = make_server(args.port)
+        server = make_server(args.port, connect=connect)
     except RuntimeError as exc:
         print(exc, file=sys.stderr)
         return 1

@@ -63,12 +63,15 @@ def slot_host() -> Any:
     return wasm_slot_host
 
 
-def js_function(source: str) -> Any:
-    """Evaluate a JS function expression once; returns it, callable from Python. Hot paths use
-    this to cross the FFI once per operation instead of once per JS object they touch."""
-    from pyodide.code import run_js
-
-    return run_js(source)
+def page_post() -> Any:
+    """The page's one-call HTTP helper (web/net.mjs, registered as `wasm_net`), or None where
+    Pyodide runs without our page (Node, another app): the transport then builds the request
+    itself. Not made with eval: the page's CSP forbids it."""
+    try:
+        import wasm_net  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return wasm_net.post
 
 
 async def load_package(names: list[str]) -> None:
@@ -81,3 +84,10 @@ async def load_package(names: list[str]) -> None:
 def page_scheme() -> str:
     """"https" or "http": how the page (and so this worker) was loaded."""
     return str(js_global().location.protocol).rstrip(":")
+
+
+def keystore() -> Any:
+    """The executor worker's key store (web/keystore.mjs, registered as `wasm_keystore`)."""
+    import wasm_keystore  # type: ignore[import-not-found]
+
+    return wasm_keystore

@@ -101,10 +101,10 @@ class LogLine(Event):
 
 @dataclass(frozen=True)
 class IdentityReady(Event):
-    """The executor's own key (kept by the page so a reload is the same executor) and its ID."""
+    """The executor's ID. Its key stays in the executor worker (stored there, encrypted, so a
+    reload is the same executor): the page never holds it."""
 
     kind: ClassVar[str] = "identity"
-    prvkey: str
     executorid: str
     error: str = ""  # why a stored key was replaced
 
@@ -139,13 +139,12 @@ def describe(event: Event) -> str | None:
 
 @dataclass(frozen=True)
 class Start:
-    """Start serving. Field names are `ExecutorConfig`'s."""
+    """Start serving. Field names are `ExecutorConfig`'s; the executor's own key is the worker's."""
 
     server_url: str
     colonyname: str
     executorname: str
     executortype: str
-    prvkey: str
     colony_prvkey: str | None = None
     slots: int = 1
     allow_code: bool = False  # the owner's consent to run Python code sent by the colony
@@ -160,7 +159,8 @@ class Stop:
 
 @dataclass(frozen=True)
 class Identity:
-    """Use this stored key (or make a new one when it is empty)."""
+    """Load the stored key (or make one). `prvkey`: a key an older page kept in localStorage,
+    moved into the worker's store when it has none yet."""
 
     prvkey: str | None = None
 

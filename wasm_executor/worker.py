@@ -10,14 +10,16 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from ._compat import page_scheme, post_message
+from ._compat import keystore, page_scheme, post_message
 from .crypto import CryptoError, gen_id, gen_prvkey
 from .engine.browser_slots import BrowserSlots
 from .engine.executor import ColonyExecutor, ExecutorConfig
 from .events import CommandError, Event, Identity, IdentityReady, LogLine, Start, State, StateChanged, Stop, parse_command, to_message
 from .urls import BadServerURL, check_server_url
 
+_prvkey = ""  # the executor's own key: loaded from the worker's store, never sent to the page
 _executor: ColonyExecutor | None = None
+_background: set[asyncio.Future[None]] = set()
 _task: asyncio.Task[None] | None = None
 _slots: BrowserSlots | None = None
 
@@ -26,17 +28,29 @@ def post(event: Event) -> None:
     post_message(to_message(event))
 
 
-def identity(prvkey: str | None) -> None:
-    """Use the stored key, or make one; the page keeps it so a reload is the same executor."""
+async def identity(legacy: str | None) -> None:
+    """Load the stored key, or take the one an older page kept in localStorage, or make one."""
+    global _prvkey
+    store = keystore()
     error = ""
     try:
-        key = prvkey or gen_prvkey()
+        stored = await store.load()
+    except Exception as exc:  # no IndexedDB (some private modes), or a store we cannot decrypt
+        stored, error = None, f"the stored key could not be read ({exc}); "
+    key = str(stored) if stored else (legacy or gen_prvkey())
+    try:
         executorid = gen_id(key)
     except CryptoError as exc:
-        error = f"stored key is unusable ({exc}); a new one was made"
+        error += f"the stored key is unusable ({exc}); a new one was made"
         key = gen_prvkey()
         executorid = gen_id(key)
-    post(IdentityReady(key, executorid, error))
+    if key != stored:
+        try:
+            await store.save(key)
+        except Exception as exc:
+            error += f"the key could not be stored ({exc}): a reload will be a new executor"
+    _prvkey = key
+    post(IdentityReady(executorid, error))
     post(StateChanged(State.READY, "Fill in the form and click Start Executor.", executorid))
 
 
@@ -45,6 +59,9 @@ def start(command: Start) -> None:
     if _task is not None and not _task.done():
         post(LogLine("the executor is already running"))
         return
+    if not _prvkey:
+        post(LogLine("the executor's key is not loaded yet"))
+        return
     try:
         server_url = check_server_url(command.server_url, page_scheme())
     except BadServerURL as exc:
@@ -52,7 +69,7 @@ def start(command: Start) -> None:
         return
     config = ExecutorConfig(
         server_url=server_url, colonyname=command.colonyname, executorname=command.executorname,
-        executortype=command.executortype or "wasm", prvkey=command.prvkey, colony_prvkey=command.colony_prvkey,
+        executortype=command.executortype or "wasm", prvkey=_prvkey, colony_prvkey=command.colony_prvkey,
         allow_code=command.allow_code,
     )
     if _slots is None:
@@ -78,7 +95,8 @@ def handle(message: Any) -> None:
         post(LogLine(str(exc)))
         return
     if isinstance(command, Identity):
-        identity(command.prvkey)
+        _background.add(task := asyncio.ensure_future(identity(command.prvkey)))
+        task.add_done_callback(_background.discard)
     elif isinstance(command, Start):
         start(command)
     elif isinstance(command, Stop) and _executor is not None:

@@ -1,8 +1,10 @@
 // The page: renders the events the executor worker sends (wasm_executor/events.py) and sends
 // it commands. It invents no executor state. Everything shown from a process is set with
 // textContent: arguments come from strangers.
+import { workerURL } from "./trusted.mjs";
+
 const $ = (id) => document.getElementById(id);
-const KEY_STORE = "wasm-executor.prvkey";
+const LEGACY_KEY_STORE = "wasm-executor.prvkey";  // where older pages kept the executor key in plain text
 const SETTINGS_STORE = "wasm-executor.settings";
 const COLONY_KEY_STORE = "wasm-executor.colony-prvkey";
 const MAX_ROWS = 50;
@@ -10,7 +12,7 @@ const RUNNING_STATES = ["registering", "waiting for approval", "polling", "stopp
 
 // Form fields carry ExecutorConfig's names (name="server_url", …): what is sent is what Python reads.
 const FIELDS = ["server-url", "colony-name", "executor-name", "executor-type", "slots"];
-const worker = new Worker(new URL("./worker.mjs", import.meta.url), { type: "module" });
+const worker = new Worker(workerURL("./worker.mjs", import.meta.url), { type: "module" });
 let identity = null;
 const rows = new Map();
 const slotSince = new Map();  // slot -> performance.now() when it took its process
@@ -181,12 +183,12 @@ function apply(msg) {
     case "progress":
       $("progress").value = msg.value;
       $("progress-label").textContent = msg.text;
-      if (msg.value >= 100) worker.postMessage({ type: "identity", prvkey: localStorage.getItem(KEY_STORE) });
+      if (msg.value >= 100) worker.postMessage({ type: "identity", prvkey: localStorage.getItem(LEGACY_KEY_STORE) });
       break;
     case "identity":
       if (msg.error) log(msg.error);
       identity = msg;
-      localStorage.setItem(KEY_STORE, msg.prvkey);
+      localStorage.removeItem(LEGACY_KEY_STORE);  // the worker keeps it now, encrypted (web/keystore.mjs)
       $("loading").hidden = true;
       $("executor-id").textContent = msg.executorid;
       if (!$("executor-name").value) $("executor-name").value = `browser-${msg.executorid.slice(0, 8)}`;
@@ -218,7 +220,7 @@ $("settings").addEventListener("submit", (event) => {
   const values = formValues();
   saveSettings(values);
   $("try-line").textContent = `colonies function exec --func add --args 5 --args 3 --targettype ${values.executortype} --wait --out`;
-  worker.postMessage({ type: "start", ...values, prvkey: identity.prvkey, colony_prvkey: $("colony-prvkey").value.trim() });
+  worker.postMessage({ type: "start", ...values, colony_prvkey: $("colony-prvkey").value.trim() });
 });
 $("stop").addEventListener("click", () => worker.postMessage({ type: "stop", now: false }));
 $("stop-now").addEventListener("click", () => worker.postMessage({ type: "stop", now: true }));

@@ -5,6 +5,21 @@
 // Messages out: {type: "ready", info: JSON text} | {type: "failed", message} | {type: "result", id, result: JSON text}
 import { bootPython, errorText } from "./pyodide-boot.mjs";
 
+// Code that runs here comes from the colony. This worker shares the page's origin, so without
+// this it could open the executor worker's key store (IndexedDB) and ask WebCrypto to decrypt
+// the key, or start a worker of its own. Take those doors out of this realm before any of it runs.
+function lockDown() {
+  for (const name of ["indexedDB", "caches"]) {
+    for (let o = self; o; o = Object.getPrototypeOf(o)) {
+      if (Object.getOwnPropertyDescriptor(o, name)) delete o[name];
+    }
+  }
+  for (const name of ["Worker", "SharedWorker", "IDBFactory"]) delete self[name];
+  // Claim the one Trusted Types policy name the CSP allows, so code here cannot make script URLs.
+  if (self.trustedTypes) self.trustedTypes.createPolicy("wasm-executor", {});
+}
+lockDown();
+
 let runner = null;
 let booting = null;
 

@@ -3,9 +3,12 @@
 // Messages to the page are events (wasm_executor/events.py) plus, before Python runs,
 // {type: "progress", value, text} and {type: "fatal", message}.
 import { bootPython, errorText } from "./pyodide-boot.mjs";
+import { post as netPost } from "./net.mjs";
+import { workerURL } from "./trusted.mjs";
+import * as keystore from "./keystore.mjs";
 
 const post = (msg) => self.postMessage(msg);
-const SLOT_URL = new URL("./slot.mjs", import.meta.url);
+const SLOT_URL = workerURL("./slot.mjs", import.meta.url);
 
 class Slot {
   constructor(index) {
@@ -89,6 +92,8 @@ const slotHost = {
 async function boot() {
   const pyodide = await bootPython((value, text) => post({ type: "progress", value, text }));
   pyodide.registerJsModule("wasm_slot_host", slotHost);
+  pyodide.registerJsModule("wasm_net", { post: netPost });
+  pyodide.registerJsModule("wasm_keystore", { load: keystore.load, save: keystore.save });
   post({ type: "progress", value: 100, text: "Ready" });
   return pyodide.pyimport("wasm_executor.worker");
 }

@@ -23,7 +23,7 @@ from tools.browser import chromium, start_executor, wait_state
 from tools.colonies_cli import exec_argv
 from tools.layout import ARTIFACTS
 from tools.serve import serve_bundle
-from wasm_executor import SUCCESS, ColoniesClient, FunctionSpec
+from wasm_executor import SUCCESS, ColoniesClient, FunctionSpec, gen_id
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
@@ -129,6 +129,29 @@ async def test_arguments_are_shown_as_text_never_html(ex_page: ExecutorPage) -> 
     assert await ex_page.page.title() != "pwned"
 
 
+INJECT = """() => {
+  const refused = [];
+  const s = document.createElement("script");
+  try { s.textContent = "document.title = 'pwned'"; document.body.append(s); }   // an inline script
+  catch (e) { refused.push(e.name); }
+  try { document.body.insertAdjacentHTML("beforeend", "<img src=x onerror=\\"document.title='pwned'\\">"); }
+  catch (e) { refused.push(e.name); }                                               // an HTML sink
+  return new Promise((resolve) => setTimeout(() => resolve({ refused, title: document.title }), 500));
+}"""
+
+
+async def test_the_csp_stops_an_injected_inline_script_and_html_sinks(ex_page: ExecutorPage) -> None:
+    response = await ex_page.page.goto(ex_page.page_url)
+    headers = await response.all_headers()
+    assert "script-src 'self' 'wasm-unsafe-eval'" in headers["content-security-policy"]
+    assert "require-trusted-types-for 'script'" in headers["content-security-policy"]
+    assert headers["cross-origin-embedder-policy"] == "require-corp" and headers["x-content-type-options"] == "nosniff"
+    await wait_state(ex_page.page, "ready", timeout=120)
+    got = await ex_page.page.evaluate(INJECT)
+    assert got == {"refused": ["TypeError", "TypeError"], "title": "ColonyOS browser executor (Python)"}  # Trusted Types
+    assert await ex_page.page.locator("img[src=x]").count() == 0 and await ex_page.page.locator("body > script").count() == 0
+
+
 async def test_stop_then_start_serves_what_was_submitted_meanwhile(ex_page: ExecutorPage) -> None:
     await ex_page.start()
     await wait_state(ex_page.page, "polling")
@@ -188,6 +211,45 @@ async def test_reload_is_the_same_executor_and_settings_are_remembered(ex_page: 
     assert await ex_page.page.get_by_label("Colony private key").input_value() == ""  # not kept unless asked
 
 
+KEY_AT_REST = """async () => {
+  const db = await new Promise((ok, no) => {
+    const r = indexedDB.open("wasm-executor");
+    r.onsuccess = () => ok(r.result);
+    r.onerror = () => no(r.error);
+  });
+  const get = (k) => new Promise((ok) => {
+    const r = db.transaction("secrets").objectStore("secrets").get(k);
+    r.onsuccess = () => ok(r.result);
+  });
+  const sealed = await get("executor-key"), wrap = await get("wrap");
+  let exported = "";
+  try { await crypto.subtle.exportKey("raw", wrap); exported = "exported"; } catch (e) { exported = e.name; }
+  return { storage: JSON.stringify({ ...localStorage }), sealedBytes: sealed.data.byteLength, extractable: wrap.extractable, exported };
+}"""
+
+
+async def test_the_executor_key_rests_encrypted_and_never_reaches_the_page(ex_page: ExecutorPage) -> None:
+    # An older page kept the key in localStorage in plain text: it moves into the worker's store.
+    legacy = "1" * 64
+    await ex_page.page.goto(ex_page.page_url)
+    await ex_page.page.evaluate("k => localStorage.setItem('wasm-executor.prvkey', k)", legacy)
+    await ex_page.page.reload()
+    await wait_state(ex_page.page, "ready", timeout=120)
+    assert await ex_page.page.text_content("#executor-id") == gen_id(legacy)
+    messages: list[str] = []
+    ex_page.page.on("console", lambda m: messages.append(m.text))
+    await ex_page.start()
+    await wait_state(ex_page.page, "polling")
+    got = await ex_page.page.evaluate(KEY_AT_REST)
+    assert legacy not in got["storage"] and not re.search(r"[0-9a-f]{64}", got["storage"])  # localStorage holds no key
+    assert got["sealedBytes"] == 64 + 16 and got["extractable"] is False and got["exported"] == "InvalidAccessError"
+    # The page's own realm never saw it: no key in what the worker sent, nor in the DOM.
+    assert legacy not in (await ex_page.page.content())
+    await ex_page.page.reload()
+    await wait_state(ex_page.page, "ready", timeout=120)
+    assert await ex_page.page.text_content("#executor-id") == gen_id(legacy)  # a reload is the same executor
+
+
 async def test_unreachable_server_is_reported_and_retried(ex_page: ExecutorPage) -> None:
     await ex_page.page.goto(ex_page.page_url)
     await wait_state(ex_page.page, "ready", timeout=120)
@@ -195,7 +257,7 @@ async def test_unreachable_server_is_reported_and_retried(ex_page: ExecutorPage)
     await ex_page.page.get_by_label("Colony private key").fill(ex_page.colony.colony_prvkey)
     await ex_page.page.get_by_role("button", name="Start Executor").click()
     await ex_page.page.wait_for_function(
-        "document.getElementById('detail').textContent.includes('server unreachable')", timeout=20000
+        "() => document.getElementById('detail').textContent.includes('server unreachable')", timeout=20000
     )
     assert await ex_page.page.text_content("#state") == "registering"
     await ex_page.page.get_by_role("button", name="Stop Executor").click()
@@ -203,7 +265,7 @@ async def test_unreachable_server_is_reported_and_retried(ex_page: ExecutorPage)
 
 
 @pytest.mark.parametrize(("typed", "reason"), [
-    ("javascript:alert(1)", "Server URL must start with http:// or https://, not javascript://"),
+    ("javascript:alert(1)", "Server URL must start with http:// or https://"),
     ("ftp://127.0.0.1:50080", "Server URL must start with http:// or https://, not ftp://"),
     ("http://user:secret@127.0.0.1:50080", "Server URL must not contain a user name or password"),
     ("127.0.0.1:50080", "Server URL must start with http:// or https://; did you mean http://127.0.0.1:50080?"),
@@ -240,10 +302,10 @@ async def test_network_outage_in_the_browser_loses_nothing(ex_page: ExecutorPage
         spec = FunctionSpec.new("sleep", ex_page.executortype, ex_page.colony.name)
         spec.args = ["3"]
         slow = await client.submit(spec, ex_page.colony.user_prvkey)
-        await ex_page.page.wait_for_function("document.querySelectorAll('#slot-list li.busy').length === 1", timeout=20000)
+        await ex_page.page.wait_for_function("() => document.querySelectorAll('#slot-list li.busy').length === 1", timeout=20000)
         await proxy.cut()  # the browser loses the server while the process is in hand
         await ex_page.page.wait_for_function(
-            "document.getElementById('log').textContent.includes('server unreachable')", timeout=20000
+            "() => document.getElementById('log').textContent.includes('server unreachable')", timeout=20000
         )
         assert (await client.get_process(slow.processid, ex_page.colony.user_prvkey)).state == 1
         await proxy.start()

@@ -79,7 +79,7 @@ async def test_two_slots_serve_four_sleeps_and_the_page_shows_both_busy(slot_pag
     assert await slot_page.page.locator("#slot-list li").count() == 2
     started = time.monotonic()
     ps = [await client.submit(slot_page.spec("sleep", "2"), slot_page.colony.user_prvkey) for _ in range(4)]
-    await slot_page.page.wait_for_function("document.querySelectorAll('#slot-list li.busy').length === 2", timeout=10000)
+    await slot_page.page.wait_for_function("() => document.querySelectorAll('#slot-list li.busy').length === 2", timeout=10000)
     text = await slot_page.page.text_content("#slot-list")
     assert "slot 0: sleep for" in (text or "") and "slot 1: sleep for" in (text or "")
     for p in ps:
@@ -90,7 +90,7 @@ async def test_two_slots_serve_four_sleeps_and_the_page_shows_both_busy(slot_pag
 @pytest.mark.parametrize("slot_page", [True, False], ids=["isolated", "not-isolated"], indirect=True)
 async def test_spin_past_maxexectime_is_stopped_with_and_without_isolation(slot_page: SlotPage) -> None:
     await slot_page.start(slots=1)
-    isolated = await slot_page.page.evaluate("crossOriginIsolated")
+    isolated = await slot_page.page.evaluate("() => crossOriginIsolated")
     assert isolated == slot_page.isolated  # the headers of tools/serve.py, or none
     started = time.monotonic()
     argv = [*exec_argv("spin", ["60"], slot_page.executortype), "--maxexectime", "3", "--maxretries", "0"]
@@ -107,11 +107,11 @@ async def test_spin_past_maxexectime_is_stopped_with_and_without_isolation(slot_
 async def test_cancel_frees_the_slot_and_the_page_says_cancelled(slot_page: SlotPage, client: ColoniesClient) -> None:
     await slot_page.start(slots=1)
     p = await client.submit(slot_page.spec("sleep", "60"), slot_page.colony.user_prvkey)
-    await slot_page.page.wait_for_function("document.querySelectorAll('#slot-list li.busy').length === 1", timeout=10000)
+    await slot_page.page.wait_for_function("() => document.querySelectorAll('#slot-list li.busy').length === 1", timeout=10000)
     await asyncio.sleep(1)
     cancelled_at = time.monotonic()
     await client.cancel_process(p.processid, slot_page.colony.user_prvkey)
-    await slot_page.page.wait_for_function("document.querySelectorAll('#slot-list li.busy').length === 0", timeout=3000)
+    await slot_page.page.wait_for_function("() => document.querySelectorAll('#slot-list li.busy').length === 0", timeout=3000)
     assert time.monotonic() - cancelled_at < 3
     assert await slot_page.row_status("sleep") == ["cancelled"]
     assert (await client.get_process(p.processid, slot_page.colony.user_prvkey)).state == CANCELLED
@@ -137,7 +137,7 @@ async def test_bad_inputs_never_stop_the_page_and_big_integers_are_exact(slot_pa
 async def test_stop_now_interrupts_and_fails_what_runs(slot_page: SlotPage, client: ColoniesClient) -> None:
     await slot_page.start(slots=1)
     p = await client.submit(slot_page.spec("spin", "60"), slot_page.colony.user_prvkey)
-    await slot_page.page.wait_for_function("document.querySelectorAll('#slot-list li.busy').length === 1", timeout=10000)
+    await slot_page.page.wait_for_function("() => document.querySelectorAll('#slot-list li.busy').length === 1", timeout=10000)
     await slot_page.page.get_by_role("button", name="Stop now").click()
     await wait_state(slot_page.page, "stopped", timeout=10)
     done = await client.get_process(p.processid, slot_page.colony.user_prvkey)
@@ -150,11 +150,11 @@ async def test_200_echoes_through_a_10_s_outage_none_lost_none_run_twice(slot_pa
     try:
         await slot_page.start(slots=1, server_url=proxy.url)
         ps = [await client.submit(slot_page.spec("echo", str(i)), user) for i in range(200)]
-        await slot_page.page.wait_for_function("Number(document.getElementById('done-count').textContent) >= 20", timeout=60000)
+        await slot_page.page.wait_for_function("() => Number(document.getElementById('done-count').textContent) >= 20", timeout=60000)
         await proxy.cut()
         await asyncio.sleep(10)
         await proxy.start()
-        await slot_page.page.wait_for_function("Number(document.getElementById('done-count').textContent) >= 200", timeout=120000)
+        await slot_page.page.wait_for_function("() => Number(document.getElementById('done-count').textContent) >= 200", timeout=120000)
         for i, p in enumerate(ps):
             got = await client.get_process(p.processid, user)
             assert (got.state, got.output, got.retries) == (SUCCESS, [str(i)], 0)

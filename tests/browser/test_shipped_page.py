@@ -113,3 +113,32 @@ async def test_a_pool_spreads_over_two_pages(browser: Browser, colony, page_url:
             await ctx.close()
         for name in names:
             colony.cli("executor", "remove", "--name", name, prvkey=colony.colony_prvkey)
+
+
+def reach_for_the_key():
+    import js
+
+    found = {}
+    for name in ("indexedDB", "caches", "Worker", "SharedWorker", "IDBFactory"):
+        found[name] = getattr(js, name, None) is not None
+    try:
+        js.trustedTypes.createPolicy("wasm-executor", {})
+        found["policy"] = True
+    except Exception:
+        found["policy"] = False
+    return found
+
+
+async def test_shipped_code_cannot_reach_the_key_store_or_start_workers(browser: Browser, colony, page_url: str, client) -> None:
+    ctx = await browser.new_context()
+    page = await ctx.new_page()
+    name = etype = unique("wasm-locked")
+    try:
+        await start_executor(page, page_url, colony.url, colony.name, name, etype, colony.colony_prvkey, 1, allow_code=True)
+        assert await wait_state(page, "polling", "error", timeout=120) == "polling"
+        pool = Pool(client, colony.name, colony.user_prvkey, executortype=etype)
+        assert await pool.run(reach_for_the_key) == dict.fromkeys(
+            ["indexedDB", "caches", "Worker", "SharedWorker", "IDBFactory", "policy"], False)
+    finally:
+        await ctx.close()
+        colony.cli("executor", "remove", "--name", name, prvkey=colony.colony_prvkey)
