@@ -205,9 +205,18 @@ def pg_pid() -> int | None:
     return None
 
 
-def start_postgres() -> None:
+def start_postgres(owner_id: str) -> None:
+    """This checkout's cluster, started. `owner_id` (the server key's ID) marks whose data it
+    holds: a fresh clone at the path of an earlier one makes new keys, and the earlier clone's
+    database (its colony, owned by the old keys) would refuse them, so that cluster starts afresh."""
     bindir = ensure_postgres_installed()
     data, sock, log = pg_dirs()
+    marker = data.parent / "owner.id"
+    if (data / "PG_VERSION").exists() and (not marker.exists() or marker.read_text() != owner_id):
+        say(f"the PostgreSQL cluster in {data.parent} holds an earlier checkout's data (other keys): starting it afresh")
+        if pg_pid():
+            run("stop PostgreSQL", as_pg_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]), capture=True)
+        shutil.rmtree(data.parent)
     if pg_pid():
         return
     data.parent.mkdir(parents=True, exist_ok=True)
@@ -224,6 +233,7 @@ def start_postgres() -> None:
             as_pg_user([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
             capture=True,
         )
+        marker.write_text(owner_id)
     port = pg_port()
     say(f"starting PostgreSQL on {HOST}:{port}")
     opts = f"-p {port} -c listen_addresses={HOST} -k {sock}"
@@ -428,7 +438,7 @@ def cmd_up(_: argparse.Namespace | None = None) -> int:
     exe = ensure_colonies()
     keys = load_keys(exe)
     env = server_env(keys)
-    start_postgres()
+    start_postgres(keys["server_id"])
     start_server(exe, env)
     bootstrap(env, keys)
     write_dev_env(env)
