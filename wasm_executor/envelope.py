@@ -45,7 +45,9 @@ def parse_reply(status: int, body: str) -> Any:
     An empty reply (`{}`, or no payload) decodes to ``None``.
     """
     try:
-        envelope = json.loads(body) if body.strip() else {}
+        # raw_decode: the server sometimes writes a second error envelope after the first
+        # (v1.9.12, a log line PostgreSQL refused): the first one is the answer.
+        envelope = json.JSONDecoder().raw_decode(body.strip())[0] if body.strip() else {}
     except ValueError:
         if status != 200:
             raise ServerError(body.strip()[:500] or f"HTTP {status}", status) from None

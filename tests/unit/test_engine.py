@@ -305,3 +305,11 @@ async def test_nothing_is_lost_or_run_twice_through_repeated_outages(slots: int)
         await run.until(lambda: all(colony.state(p.processid) == SUCCESS for p in ps), timeout=8)
         assert all(colony.assigned_count[p.processid] == 1 for p in ps)
         assert [colony.processes[p.processid].output for p in ps] == [[str(i)] for i in range(40)]
+
+
+def test_long_argument_lists_are_shortened_for_display_only() -> None:
+    from wasm_executor.engine.executor import shortened
+
+    assert shortened(list(range(25))) == [*(str(i) for i in range(20)), "… 5 more"]
+    assert shortened(["x" * 400]) == ["x" * 299 + "…"]
+    assert shortened([]) == []

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from wasm_executor.crypto import gen_id, recid
-from wasm_executor.envelope import build_request, encode_payload, parse_reply
+from wasm_executor.envelope import build_error_reply, build_request, encode_payload, parse_reply
 from wasm_executor.errors import ConnectionFailed, ProtocolError, RequestTimeout, RPCError, ServerError
 
 DATA = Path(__file__).parents[1] / "data"
@@ -94,3 +94,11 @@ def test_the_three_failures_are_three_types() -> None:
     assert len({type(k) for k in kinds}) == 3
     assert all(isinstance(k, RPCError) for k in kinds)
     assert [k.conn_err() for k in kinds] == [True, True, False]
+
+
+def test_two_error_envelopes_in_one_reply_give_the_first_ones_message() -> None:
+    # What v1.9.12 answers to a log line PostgreSQL refuses: two envelopes back to back.
+    first = build_error_reply(400, 'pq: invalid byte sequence for encoding "UTF8": 0x00')
+    with pytest.raises(ServerError) as caught:
+        parse_reply(400, first + build_error_reply(500, "same again"))
+    assert (caught.value.message, caught.value.status) == ('pq: invalid byte sequence for encoding "UTF8": 0x00', 400)

@@ -96,6 +96,12 @@ def short(value: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def shortened(values: list[Any], items: int = 20) -> list[str]:
+    """A list shortened for display: the first `items`, each `short`, then how many more."""
+    shown = [short(v) for v in values[:items]]
+    return [*shown, f"… {len(values) - items} more"] if len(values) > items else shown
+
+
 class JoinRefused(Exception):
     """The server refused to let us in for a reason a retry will not change."""
 
@@ -361,7 +367,7 @@ class ColonyExecutor:
     async def _handle(self, slot: int, process: Process) -> None:
         """One process: run it in its slot, free the slot, deliver the result. Its failure is its own."""
         spec = process.spec
-        args = [short(a) for a in shipped.shown_args(spec.funcname, spec.args, spec.kwargs)]
+        args = shortened(shipped.shown_args(spec.funcname, spec.args, spec.kwargs))
         self.emit(ProcessStarted(process.processid, spec.funcname, args, slot))
         self.emit(SlotChanged(slot, spec.funcname, process.processid))
         started = time.perf_counter()
@@ -380,7 +386,7 @@ class ColonyExecutor:
             self.done += 1
         elif outcome == Outcome.FAILED:
             self.failed += 1
-        output = [short(o) for o in result.output] if outcome == Outcome.DONE else []
+        output = shortened(result.output) if outcome == Outcome.DONE else []
         self.emit(ProcessEnded(
             process.processid, spec.funcname, args, slot, outcome, output, error, millis, self.done, self.failed,
         ))
@@ -460,9 +466,14 @@ class ColonyExecutor:
         if outcome in (Outcome.CANCELLED, Outcome.RELEASED):
             return outcome, result.error  # the server has it already; nothing of ours to send
         # The server takes logs only while the process RUNS: what was printed goes just before the close.
-        log = Log(processid=process.processid, message=result.log)
-        if result.log and await self._send(process, "add log", lambda: self.client.add_log(log, cfg.prvkey)) is None:
-            return Outcome.LOST, "no longer assigned to this executor"
+        # PostgreSQL text cannot hold NUL: the server refuses the whole line. Show it as \x00.
+        log = Log(processid=process.processid, message=result.log.replace("\x00", "\\x00"))
+        if result.log:
+            refused = await self._send(process, "add log", lambda: self.client.add_log(log, cfg.prvkey))
+            if refused is None:
+                return Outcome.LOST, "no longer assigned to this executor"
+            if refused:
+                self.log(f"the log of process {process.processid[:12]} was refused by the server: {refused}")
         if outcome == Outcome.DONE:
             refused = await self._send(process, "close", lambda: self.client.close(process.processid, cfg.prvkey, result.output))
             if refused == "":
