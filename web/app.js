@@ -226,3 +226,5 @@ $("stop").addEventListener("click", () => worker.postMessage({ type: "stop", now
 $("stop-now").addEventListener("click", () => worker.postMessage({ type: "stop", now: true }));
 
 loadSettings();
+// The slot workers boot now, beside the executor worker's own Python, not after Start.
+worker.postMessage({ type: "warm", slots: Number($("slots").value) || defaultSlots() });

@@ -104,6 +104,12 @@ const ready = boot().catch((err) => {
 });
 
 self.onmessage = async (event) => {
+  if (event.data.type === "warm") {
+    // Boot the slots the form asks for while this worker loads Python and the form is filled in
+    // (each slot loads its own Pyodide: the longest part of starting). Start resizes to what it says.
+    if (slots.length === 0) slotHost.resize(Math.min(Math.max(1, event.data.slots | 0), 64)).catch(() => {});
+    return;  // a failure shows again at Start
+  }
   const bridge = await ready;
   bridge.handle(event.data);
 };
