@@ -1,4 +1,5 @@
-"""A TCP pass-through to the real server that a test can cut and restore: a network outage on demand."""
+"""A TCP pass-through to the real server that a test can cut and restore (a network outage on
+demand), slow down (each reply held back `delay` seconds) or make cut replies in the middle."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ class OutageProxy:
         self.port = 0
         self._server: asyncio.base_events.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self.delay = 0.0  # seconds each chunk from the server is held back
+        self.truncate = False  # pass half of a reply's first chunk, then drop the connection
 
     @classmethod
     async def started_for(cls, server_url: str) -> OutageProxy:
@@ -48,12 +51,20 @@ class OutageProxy:
             return
         self._writers |= {writer, up_writer}
 
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, replies: bool) -> None:
             with contextlib.suppress(Exception):
                 while data := await src.read(65536):
+                    if replies and self.delay:
+                        await asyncio.sleep(self.delay)
+                    if replies and self.truncate:
+                        dst.write(data[: max(1, len(data) // 2)])
+                        await dst.drain()
+                        writer.close()
+                        up_writer.close()
+                        return
                     dst.write(data)
                     await dst.drain()
             dst.close()
 
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        await asyncio.gather(pipe(reader, up_writer, False), pipe(up_reader, writer, True))
         self._writers -= {writer, up_writer}
