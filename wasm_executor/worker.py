@@ -37,6 +37,11 @@ async def identity(legacy: str | None) -> None:
         stored = await store.load()
     except Exception as exc:  # no IndexedDB (some private modes), or a store we cannot decrypt
         stored, error = None, f"the stored key could not be read ({exc}); "
+    if legacy and stored is None and not error:
+        try:
+            legacy = legacy if int(await store.number()) == 0 else None  # an old page's key is the first tab's
+        except Exception:
+            legacy = None
     key = str(stored) if stored else (legacy or gen_prvkey())
     try:
         executorid = gen_id(key)

@@ -33,10 +33,36 @@ async function wrappingKey(db) {
   return key;
 }
 
+// Each open tab of this origin is its own executor: tab-held Web Locks pick a free identity
+// number, kept for the life of this worker, so two tabs never share a key (the server would
+// see two executors with one ID) while a reload gets its tab's identity back.
+let identity = null;
+
+async function claimIdentity() {
+  if (identity !== null) return identity;
+  if (!navigator.locks) return (identity = 0);
+  for (let n = 0; n < 64; n++) {
+    const got = await new Promise((resolve) => {
+      navigator.locks.request(`wasm-executor.identity.${n}`, { ifAvailable: true }, (lock) => {
+        resolve(lock !== null);
+        return lock ? new Promise(() => {}) : undefined;  // held until this worker ends
+      });
+    });
+    if (got) return (identity = n);
+  }
+  throw new Error("more than 64 tabs of this page are open");
+}
+
+/** This tab's identity number: 0 for the first tab open, 1 for a second, and so on. */
+export const number = () => claimIdentity();
+
+const entry = (n) => (n === 0 ? "executor-key" : `executor-key-${n}`);
+
 export async function load() {
+  const n = await claimIdentity();
   const db = await open();
   try {
-    const sealed = await request(db, "readonly", (s) => s.get("executor-key"));
+    const sealed = await request(db, "readonly", (s) => s.get(entry(n)));
     if (!sealed) return null;
     const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: sealed.iv }, await wrappingKey(db), sealed.data);
     return new TextDecoder().decode(plain);
@@ -46,11 +72,12 @@ export async function load() {
 }
 
 export async function save(hex) {
+  const n = await claimIdentity();
   const db = await open();
   try {
     const iv = crypto.getRandomValues(new Uint8Array(12));
     const data = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, await wrappingKey(db), new TextEncoder().encode(hex));
-    await request(db, "readwrite", (s) => s.put({ iv, data }, "executor-key"));
+    await request(db, "readwrite", (s) => s.put({ iv, data }, entry(n)));
   } finally {
     db.close();
   }

@@ -93,7 +93,7 @@ async function boot() {
   const pyodide = await bootPython((value, text) => post({ type: "progress", value, text }));
   pyodide.registerJsModule("wasm_slot_host", slotHost);
   pyodide.registerJsModule("wasm_net", { post: netPost });
-  pyodide.registerJsModule("wasm_keystore", { load: keystore.load, save: keystore.save });
+  pyodide.registerJsModule("wasm_keystore", { load: keystore.load, save: keystore.save, number: keystore.number });
   post({ type: "progress", value: 100, text: "Ready" });
   return pyodide.pyimport("wasm_executor.worker");
 }

@@ -211,6 +211,21 @@ async def test_reload_is_the_same_executor_and_settings_are_remembered(ex_page: 
     assert await ex_page.page.get_by_label("Colony private key").input_value() == ""  # not kept unless asked
 
 
+async def test_two_tabs_are_two_executors_and_a_reload_keeps_each(ex_page: ExecutorPage) -> None:
+    first = ex_page.page
+    await first.goto(ex_page.page_url)
+    await wait_state(first, "ready", timeout=120)
+    second = await first.context.new_page()  # same origin, same storage
+    await second.goto(ex_page.page_url)
+    await wait_state(second, "ready", timeout=120)
+    id1, id2 = await first.text_content("#executor-id"), await second.text_content("#executor-id")
+    assert id1 and id2 and id1 != id2  # the server would otherwise see two executors with one ID
+    await first.reload()
+    await wait_state(first, "ready", timeout=120)
+    assert await first.text_content("#executor-id") == id1
+    await second.close()
+
+
 KEY_AT_REST = """async () => {
   const db = await new Promise((ok, no) => {
     const r = indexedDB.open("wasm-executor");
