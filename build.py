@@ -269,6 +269,12 @@ def ensure_go() -> str:
     return go
 
 
+def colonies_module_dir(go: str) -> Path:
+    """The pinned colonies module's source in the Go module cache (downloaded if missing)."""
+    info = run("go mod download", [go, "mod", "download", "-json", f"{COLONIES_MODULE}@{COLONIES_VERSION}"], capture=True)
+    return Path(json.loads(info.stdout)["Dir"])
+
+
 def ensure_colonies() -> Path:
     exe = COLONIES_BIN
     if exe.exists():
@@ -284,9 +290,7 @@ def ensure_colonies() -> Path:
     # The module proxy here answers 403 to the @v/list look-up `go install` makes for its
     # deprecation check; the pinned version itself downloads fine, so build it from the module cache.
     say("go install was refused by the module proxy; building the same pinned module from the module cache")
-    info = run("go mod download", [go, "mod", "download", "-json", f"{COLONIES_MODULE}@{COLONIES_VERSION}"], capture=True)
-    moddir = json.loads(info.stdout)["Dir"]
-    run("go build colonies", [go, "build", "-o", str(exe), "./cmd"], cwd=Path(moddir), env=env, capture=True)
+    run("go build colonies", [go, "build", "-o", str(exe), "./cmd"], cwd=colonies_module_dir(go), env=env, capture=True)
     return exe
 
 
@@ -300,8 +304,7 @@ def ensure_go_reference() -> Path:
         return exe
     go = ensure_go()
     say(f"building the Go reference executor against {COLONIES_MODULE}/pkg/client {COLONIES_VERSION}")
-    info = run("go mod download", [go, "mod", "download", "-json", f"{COLONIES_MODULE}@{COLONIES_VERSION}"], capture=True)
-    moddir = Path(json.loads(info.stdout)["Dir"])
+    moddir = colonies_module_dir(go)
     work = STATE / "goexecutor-build"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)

@@ -5,7 +5,10 @@ Nothing is downloaded: Playwright launches /usr/bin/chromium with the flags that
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import subprocess
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -66,10 +69,6 @@ async def detached_chromium() -> AsyncIterator[str]:
     For measurements: connect with `attached`, set a page up, disconnect, and the page goes on
     running with no DevTools session attached (one costs 9-21 % of the page's throughput here).
     """
-    import asyncio
-    import subprocess
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="wasm-executor-chromium-") as profile:
         proc = subprocess.Popen(
             [CHROMIUM, "--headless=new", "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",

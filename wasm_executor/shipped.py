@@ -39,7 +39,6 @@ NOT_ALLOWED = (
     "this executor does not run Python code sent by the colony: its owner has not allowed it "
     "(the page's 'Run Python code sent by the colony' box, or `python -m wasm_executor --allow-code`)"
 )
-FILENAME = "<python sent by the colony>"
 _numbers = itertools.count(1)
 _cached: deque[str] = deque()
 

@@ -32,12 +32,13 @@ async def identity(legacy: str | None) -> None:
     """Load the stored key, or take the one an older page kept in localStorage, or make one."""
     global _prvkey
     store = keystore()
-    error = ""
+    notes: list[str] = []  # why this is not the stored identity, for the page to show
     try:
         stored = await store.load()
     except Exception as exc:  # no IndexedDB (some private modes), or a store we cannot decrypt
-        stored, error = None, f"the stored key could not be read ({exc}); "
-    if legacy and stored is None and not error:
+        stored = None
+        notes.append(f"the stored key could not be read ({exc}): a new one was made")
+    if legacy and stored is None and not notes:
         try:
             legacy = legacy if int(await store.number()) == 0 else None  # an old page's key is the first tab's
         except Exception:
@@ -46,16 +47,16 @@ async def identity(legacy: str | None) -> None:
     try:
         executorid = gen_id(key)
     except CryptoError as exc:
-        error += f"the stored key is unusable ({exc}); a new one was made"
+        notes.append(f"the stored key is unusable ({exc}); a new one was made")
         key = gen_prvkey()
         executorid = gen_id(key)
     if key != stored:
         try:
             await store.save(key)
         except Exception as exc:
-            error += f"the key could not be stored ({exc}): a reload will be a new executor"
+            notes.append(f"the key could not be stored ({exc}): a reload will be a new executor")
     _prvkey = key
-    post(IdentityReady(executorid, error))
+    post(IdentityReady(executorid, "; ".join(notes)))
     post(StateChanged(State.READY, "Fill in the form and click Start Executor.", executorid))
 
 

@@ -16,19 +16,13 @@ from playwright.async_api import Browser, Page
 
 from tests.helpers.colony import Colony, unique
 from tests.helpers.proxy import OutageProxy
-from tools.browser import chromium, start_executor, wait_state
+from tools.browser import start_executor, wait_state
 from tools.colonies_cli import exec_argv
 from tools.layout import ARTIFACTS
 from tools.serve import serve_bundle
 from wasm_executor import CANCELLED, FAILED, RUNNING, SUCCESS, ColoniesClient, FunctionSpec
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
-
-
-@pytest_asyncio.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as b:
-        yield b
 
 
 class SlotPage:

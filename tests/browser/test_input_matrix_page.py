@@ -3,53 +3,42 @@ end the same way on the real server, the page shows them as text, and it goes on
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-import pytest_asyncio
 from playwright.async_api import Browser
 
 from tests.helpers.colony import unique
 from tests.integration.test_input_matrix import CASES
-from tools.browser import chromium, start_executor, wait_state
+from tools.browser import start_executor, wait_state
 from tools.layout import ARTIFACTS
-from tools.serve import serve_bundle
 from wasm_executor import SUCCESS, ColoniesClient, FunctionSpec
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
 
-@pytest_asyncio.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as b:
-        yield b
-
-
-async def test_the_input_matrix_through_a_page(browser: Browser, colony, client: ColoniesClient) -> None:
+async def test_the_input_matrix_through_a_page(browser: Browser, colony, client: ColoniesClient, page_url: str) -> None:
     user = colony.user_prvkey
     name = etype = unique("wasm-matrix")
     ctx = await browser.new_context()
     page = await ctx.new_page()
     try:
-        with serve_bundle() as url:
-            await start_executor(page, url, colony.url, colony.name, name, etype, colony.colony_prvkey, 1, allow_code=True)
-            assert await wait_state(page, "polling", "error", timeout=120) == "polling"
-            for case, func, args, kwargs, state, expected in CASES:
-                spec = FunctionSpec.new(func, etype, colony.name)
-                spec.args, spec.kwargs = args, kwargs
-                ended = await client.subscribe_process(await client.submit(spec, user), state, 60, user)
-                got = await client.get_process(ended.processid, user)
-                assert (got.state, got.retries) == (state, 0), case
-                assert (got.output if state == SUCCESS else got.errors) == (expected if state == SUCCESS else [expected]), case
-            spec = FunctionSpec.new("add", etype, colony.name)
-            spec.args = ["5", "3"]
-            done = await client.subscribe_process(await client.submit(spec, user), SUCCESS, 30, user)
-            assert (await client.get_process(done.processid, user)).output == [8]  # still serving
-            await page.wait_for_function("n => Number(document.getElementById('done-count').textContent) >= n",
-                                         arg=sum(c[4] == SUCCESS for c in CASES) + 1)
-            assert await page.locator("#processes script, #processes img").count() == 0  # data shown as text
-            ARTIFACTS.mkdir(exist_ok=True)
-            await page.screenshot(path=str(ARTIFACTS / "input-matrix-page.png"), full_page=True)
+        await start_executor(page, page_url, colony.url, colony.name, name, etype, colony.colony_prvkey, 1, allow_code=True)
+        assert await wait_state(page, "polling", "error", timeout=120) == "polling"
+        for case, func, args, kwargs, state, expected in CASES:
+            spec = FunctionSpec.new(func, etype, colony.name)
+            spec.args, spec.kwargs = args, kwargs
+            ended = await client.subscribe_process(await client.submit(spec, user), state, 60, user)
+            got = await client.get_process(ended.processid, user)
+            assert (got.state, got.retries) == (state, 0), case
+            assert (got.output if state == SUCCESS else got.errors) == (expected if state == SUCCESS else [expected]), case
+        spec = FunctionSpec.new("add", etype, colony.name)
+        spec.args = ["5", "3"]
+        done = await client.subscribe_process(await client.submit(spec, user), SUCCESS, 30, user)
+        assert (await client.get_process(done.processid, user)).output == [8]  # still serving
+        await page.wait_for_function("n => Number(document.getElementById('done-count').textContent) >= n",
+                                     arg=sum(c[4] == SUCCESS for c in CASES) + 1)
+        assert await page.locator("#processes script, #processes img").count() == 0  # data shown as text
+        ARTIFACTS.mkdir(exist_ok=True)
+        await page.screenshot(path=str(ARTIFACTS / "input-matrix-page.png"), full_page=True)
     finally:
         await ctx.close()
         colony.cli("executor", "remove", "--name", name, prvkey=colony.colony_prvkey)

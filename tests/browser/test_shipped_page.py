@@ -3,32 +3,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-import pytest_asyncio
 from playwright.async_api import Browser
 
 from tests.helpers.colony import unique
-from tools.browser import chromium, start_executor, wait_state
+from tools.browser import start_executor, wait_state
 from tools.layout import ARTIFACTS
-from tools.serve import serve_bundle
 from wasm_executor import SUCCESS, ColoniesClient, Pool, RemoteError
 from wasm_executor.shipped import NOT_ALLOWED
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
-
-
-@pytest_asyncio.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def page_url() -> AsyncIterator[str]:
-    with serve_bundle() as url:
-        yield url
 
 
 def cube(x):
