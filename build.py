@@ -25,8 +25,10 @@ import urllib.request
 from pathlib import Path
 
 from tools.colonies_cli import DEMO_CALLS, exec_argv, run_cli
-from tools.devenv import write_dev_env
+from tools.devenv import read_dev_env, write_dev_env
 from tools.layout import (
+    ADMISSION_DB,
+    ADMISSION_PORT,
     COLONIES_BIN,
     COLONY_NAME,
     DIST,
@@ -437,6 +439,45 @@ def bootstrap(env: dict[str, str], keys: dict[str, str]) -> None:
         raise StepFailed(f"step 'add user' failed:\n{user.stdout}{user.stderr}")
 
 
+def admission_env() -> dict[str, str]:
+    return {
+        "WASM_ADMISSION_URL": f"http://{HOST}:{ADMISSION_PORT}",
+        "WASM_ADMISSION_DB": str(ADMISSION_DB),
+        "WASM_PAGE_URL": f"http://{HOST}:{SERVE_PORT}/",
+    }
+
+
+def admission_ok() -> bool:
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{ADMISSION_PORT}/health", timeout=1) as r:
+            return r.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def start_admission(py: Path, env: dict[str, str]) -> None:
+    """The admission service (join by link) beside the server; it keeps its invites in .colonies/admission.db."""
+    if read_pid("admission") and admission_ok():
+        return
+    if not port_free(ADMISSION_PORT):
+        raise StepFailed(f"step 'start admission service': port {ADMISSION_PORT} on {HOST} is taken by another program")
+    log = open(STATE / "admission.log", "ab")  # noqa: SIM115 - handed to the child process
+    cmd = [str(py), "-m", "wasm_executor.admission", "serve", "--port", str(ADMISSION_PORT)]
+    say(f"starting the admission service on {HOST}:{ADMISSION_PORT} (log: .colonies/admission.log)")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ, **env), stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    (STATE / "admission.pid").write_text(str(proc.pid))
+    for _ in range(100):
+        if proc.poll() is not None:
+            tail = (STATE / "admission.log").read_text(errors="replace")[-2000:]
+            raise StepFailed(f"step 'start admission service' failed: {' '.join(cmd)} exited {proc.returncode}\n{tail}")
+        if admission_ok():
+            return
+        time.sleep(0.1)
+    proc.terminate()
+    raise StepFailed("step 'start admission service': /health did not answer within 10 s (see .colonies/admission.log)")
+
+
 def cmd_up(_: argparse.Namespace | None = None) -> int:
     exe = ensure_colonies()
     keys = load_keys(exe)
@@ -444,14 +485,16 @@ def cmd_up(_: argparse.Namespace | None = None) -> int:
     start_postgres(keys["server_id"])
     start_server(exe, env)
     bootstrap(env, keys)
+    env.update(admission_env())
+    start_admission(ensure_venv(), env)
     write_dev_env(env)
-    say(f"ColonyOS is up: http://{HOST}:{SERVER_PORT}  colony '{COLONY_NAME}'")
+    say(f"ColonyOS is up: http://{HOST}:{SERVER_PORT}  colony '{COLONY_NAME}'; admission service http://{HOST}:{ADMISSION_PORT}")
     say("use it from a shell with:  source .colonies/dev.env")
     return 0
 
 
 def cmd_down(_: argparse.Namespace | None = None) -> int:
-    for name in ("serve", "server"):
+    for name in ("serve", "admission", "server"):
         pid = read_pid(name)
         if pid:
             say(f"stopping {name} (pid {pid})")
@@ -476,6 +519,8 @@ def cmd_status(_: argparse.Namespace | None = None) -> int:
     print(f"postgres : {'running, pid ' + str(pg) if pg else 'stopped'}")
     print(f"server   : {'running, pid ' + str(srv) if srv else 'stopped'}; /health {'200' if health_ok() else 'no answer'}")
     print(f"web page : {'serving, pid ' + str(web) if web else 'stopped'}")
+    adm = read_pid("admission")
+    print(f"admission: {'running, pid ' + str(adm) if adm else 'stopped'}; /health {'200' if admission_ok() else 'no answer'}")
     return 0
 
 
@@ -648,6 +693,14 @@ def try_lines() -> list[str]:
     return [shlex.join(["colonies", *exec_argv(func, args, "wasm")]) for func, args in DEMO_CALLS]
 
 
+def make_join_link(py: Path, port: int) -> str:
+    """A fresh invite for 100 executors, 24 h, from the admission service `up` started; its join link."""
+    env = dict(os.environ, **read_dev_env(), WASM_PAGE_URL=f"http://{HOST}:{port}/")
+    out = run("make an invite", [str(py), "-m", "wasm_executor.admission", "invite", "--uses", "100", "--expires", "24h"],
+              env=env, cwd=ROOT, capture=True).stdout
+    return next(line.removeprefix("join link: ") for line in out.splitlines() if line.startswith("join link: "))
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     cmd_up()
     py = ensure_venv()
@@ -657,8 +710,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return subprocess.call([str(py), str(ROOT / "tools" / "demo_headless.py"), "--port", str(args.port)])
     serve_in_background(args.port)
     keys = json.loads((STATE / "keys.json").read_text())
+    link = make_join_link(py, args.port)
     print()
-    print(f"Open  http://{HOST}:{args.port}/  and click 'Start Executor'.")
+    print("Open this join link in any browser (one per machine; it admits up to 100 executors for 24 h):")
+    print(f"  {link}")
+    print("  then click 'Join'. No key is typed: the admission service adds and approves the executor.")
+    print(f"Or open  http://{HOST}:{args.port}/  and click 'Start Executor'.")
     print(f"  Server URL: http://{HOST}:{SERVER_PORT}   Colony name: {COLONY_NAME}")
     print(f"  Colony private key (dev convenience; or leave it empty and approve the executor): {keys['colony_prvkey']}")
     print()

@@ -19,6 +19,7 @@ from .crypto import CryptoError, gen_id, gen_prvkey
 from .engine.executor import ColonyExecutor, ExecutorConfig
 from .engine.process_slots import ProcessSlots
 from .events import Event, State, describe
+from .joining import parse_join_link
 from .terminal import safe_line
 from .urls import BadServerURL, check_server_url
 
@@ -44,6 +45,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--colony-prvkey", default=os.environ.get("COLONIES_COLONY_PRVKEY"),
         help="colony owner key to join by itself (default: $COLONIES_COLONY_PRVKEY); without it, wait for approval",
     )
+    p.add_argument("--join", metavar="LINK", default=None,
+                   help="a join link from `python -m wasm_executor.admission invite`: join with its invite "
+                        "(sets server, colony and type; no colony key needed)")
     p.add_argument("--slots", type=int, default=max(1, (os.cpu_count() or 2) - 1),
                    help="processes run at once, each in its own child process (default: cores - 1)")
     p.add_argument("--functions", default=None, help="a Python file of extra functions, as web/functions.py")
@@ -74,12 +78,24 @@ async def run(args: argparse.Namespace) -> int:
     if args.slots < 1:
         print("--slots must be at least 1", file=sys.stderr)
         return 2
+    link = None
+    if args.join:
+        try:
+            link = parse_join_link(args.join)
+            args.server = check_server_url(link.server)
+            check_server_url(link.admission, what="Admission URL")
+        except (ValueError, BadServerURL) as exc:
+            print(f"--join: {exc}", file=sys.stderr)
+            return 2
+        args.colony, args.executortype, args.colony_prvkey = link.colony, link.executortype, None
     if not args.prvkey:
         print(f"new executor key (pass it as --prvkey to be the same executor next time): {prvkey}", flush=True)
     config = ExecutorConfig(
         server_url=args.server, colonyname=args.colony, executorname=args.name or f"cli-{executorid[:8]}",
         prvkey=prvkey, executortype=args.executortype, colony_prvkey=args.colony_prvkey or None,
         poll_timeout=args.poll_timeout, allow_code=args.allow_code,
+        admission_url=link.admission if link else "", invite=link.invite if link else "",
+        locationname=link.location if link else "",
     )
     print(f"executor {config.executorname} ({executorid}) type {config.executortype} at {config.server_url}", flush=True)
     slots = ProcessSlots(args.slots, args.functions)

@@ -15,9 +15,17 @@ class BadServerURL(ValueError):
     """The message says what is wrong and what to type instead."""
 
 
-def check_server_url(text: str, page_scheme: str | None = None) -> str:
+def check_server_url(text: str, page_scheme: str | None = None, what: str = "Server URL") -> str:
     """`text` as a usable server URL without a trailing slash, or `BadServerURL` with the reason.
-    `page_scheme`: "https" or "http" when the caller is a page (mixed content is checked)."""
+    `page_scheme`: "https" or "http" when the caller is a page (mixed content is checked).
+    `what`: the field's name in the messages (the admission service's URL obeys the same rule)."""
+    try:
+        return _checked(text, page_scheme)
+    except BadServerURL as exc:
+        raise BadServerURL(str(exc).replace("Server URL", what)) from None
+
+
+def _checked(text: str, page_scheme: str | None) -> str:
     url = (text or "").strip()
     if not url:
         raise BadServerURL("Server URL is empty: type the address of the ColonyOS server, e.g. http://127.0.0.1:50080")

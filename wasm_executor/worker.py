@@ -70,13 +70,15 @@ def start(command: Start) -> None:
         return
     try:
         server_url = check_server_url(command.server_url, page_scheme())
+        admission_url = check_server_url(command.admission_url, page_scheme(), "Admission URL") if command.invite else ""
     except BadServerURL as exc:
         post(StateChanged(State.ERROR, str(exc)))  # nothing was sent
         return
     config = ExecutorConfig(
         server_url=server_url, colonyname=command.colonyname, executorname=command.executorname,
         executortype=command.executortype or "wasm", prvkey=_prvkey, colony_prvkey=command.colony_prvkey,
-        allow_code=command.allow_code,
+        allow_code=command.allow_code, admission_url=admission_url, invite=command.invite,
+        locationname=command.locationname,
     )
     if _slots is None:
         _slots = BrowserSlots(command.slots)

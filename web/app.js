@@ -40,6 +40,29 @@ function defaultSlots() {
   return Math.max(1, (navigator.hardwareConcurrency || 2) - 1);
 }
 
+// A join link (python -m wasm_executor.admission invite) names the server, colony, type and an
+// invite: the admission service adds and approves this executor, so no key is typed or stored.
+function readJoinLink() {
+  const q = new URLSearchParams(location.search);
+  const [server, colony, admission, invite] = ["server", "colony", "admission", "invite"].map((k) => (q.get(k) || "").trim());
+  if (!server || !colony || !admission || !invite) return null;
+  return { server, colony, admission, invite, type: q.get("type") || "wasm", location: q.get("location") || "" };
+}
+const joinLink = readJoinLink();
+
+function showJoinLink(link) {
+  $("server-url").value = link.server;
+  $("colony-name").value = link.colony;
+  $("executor-type").value = link.type;
+  for (const id of ["server-url", "colony-name", "executor-type"]) $(id).readOnly = true;
+  $("colony-key-field").hidden = true;
+  $("remember-key-field").hidden = true;
+  $("join-banner").textContent = `Join colony ${link.colony} on ${link.server}`;
+  $("join-banner").hidden = false;
+  $("start").textContent = "Join";
+  document.title = `Join colony ${link.colony}`;
+}
+
 function loadSettings() {
   const saved = JSON.parse(localStorage.getItem(SETTINGS_STORE) || "{}");
   $("server-url").value = saved.server_url || `${location.protocol === "https:" ? "https" : "http"}://${location.hostname || "127.0.0.1"}:50080`;
@@ -49,6 +72,7 @@ function loadSettings() {
   }
   if (!$("slots").value) $("slots").value = defaultSlots();
   $("allow-code").checked = saved.allow_code === true;  // consent is off until the owner ticks it
+  if (joinLink) { showJoinLink(joinLink); return; }
   const colonyKey = localStorage.getItem(COLONY_KEY_STORE);
   if (colonyKey) { $("colony-prvkey").value = colonyKey; $("remember-key").checked = true; }
 }
@@ -62,6 +86,11 @@ function formValues() {
 }
 
 function saveSettings(values) {
+  if (joinLink) {  // the link's server, colony and type are the link's, not the owner's settings
+    const saved = JSON.parse(localStorage.getItem(SETTINGS_STORE) || "{}");
+    localStorage.setItem(SETTINGS_STORE, JSON.stringify({ ...saved, executorname: values.executorname, slots: values.slots, allow_code: values.allow_code }));
+    return;
+  }
   localStorage.setItem(SETTINGS_STORE, JSON.stringify(values));
   if ($("remember-key").checked && $("colony-prvkey").value) localStorage.setItem(COLONY_KEY_STORE, $("colony-prvkey").value.trim());
   else localStorage.removeItem(COLONY_KEY_STORE);
@@ -220,7 +249,9 @@ $("settings").addEventListener("submit", (event) => {
   const values = formValues();
   saveSettings(values);
   $("try-line").textContent = `colonies function exec --func add --args 5 --args 3 --targettype ${values.executortype} --wait --out`;
-  worker.postMessage({ type: "start", ...values, colony_prvkey: $("colony-prvkey").value.trim() });
+  const joining = joinLink ? { admission_url: joinLink.admission, invite: joinLink.invite, locationname: joinLink.location, colony_prvkey: "" }
+    : { colony_prvkey: $("colony-prvkey").value.trim() };
+  worker.postMessage({ type: "start", ...values, ...joining });
 });
 $("stop").addEventListener("click", () => worker.postMessage({ type: "stop", now: false }));
 $("stop-now").addEventListener("click", () => worker.postMessage({ type: "stop", now: true }));

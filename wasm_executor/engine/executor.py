@@ -43,6 +43,7 @@ from ..events import (
     StateChanged,
 )
 from ..functions import default_registry
+from ..joining import AdmissionRefused, join_by_invite
 from ..objects import APPROVED, CANCELLED, RUNNING, Executor, Function, Log, Process
 from ..platform_info import capabilities
 from ..retry import Backoff, Retry, Stopped, pause
@@ -64,6 +65,8 @@ class ExecutorConfig:
     prvkey: str  # the executor's own key
     executortype: str = "wasm"
     colony_prvkey: str | None = None  # dev convenience: add and approve ourselves
+    admission_url: str = ""  # with `invite`: join through the admission service (wasm_executor/joining.py)
+    invite: str = ""
     poll_timeout: int = 10
     approval_poll_interval: float = 2.0
     first_backoff: float = 1.0
@@ -204,6 +207,8 @@ class ColonyExecutor:
         try:
             if cfg.colony_prvkey:
                 await retry.run(self._self_register, on_retry=self._say_unreachable(State.REGISTERING))
+            elif cfg.invite:
+                await retry.run(self._join_by_invite, on_retry=self._say_unreachable(State.REGISTERING))
             await self._wait_for_approval(retry)
             await self._announce()
         except Stopped:
@@ -229,6 +234,22 @@ class ColonyExecutor:
             await self.client.approve_executor(cfg.colonyname, cfg.executorname, cfg.colony_prvkey)
         except ServerError as exc:
             raise JoinRefused(f"approving this executor with the colony key failed: {exc}") from None
+
+    async def _join_by_invite(self) -> None:
+        """Ask the admission service to let us in, unless we are in already (a reload)."""
+        cfg = self.config
+        try:
+            me = await self.client.get_executor(cfg.colonyname, cfg.executorname, cfg.prvkey)
+            if me.state == APPROVED and me.executorid == self.executorid:
+                return
+        except ServerError:
+            pass  # not a member (yet)
+        try:
+            await join_by_invite(self.client.transport, cfg.admission_url, cfg.invite, cfg.prvkey, cfg.colonyname,
+                                 cfg.executorname, cfg.executortype, cfg.locationname)
+        except AdmissionRefused as exc:
+            raise JoinRefused(f"the admission service refused this executor ({exc.reason}): {exc}") from None
+        self.log(f"admitted to colony '{cfg.colonyname}' by the admission service")
 
     async def _wait_for_approval(self, retry: Retry) -> None:
         cfg = self.config
