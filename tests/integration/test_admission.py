@@ -1,0 +1,171 @@
+"""Join by link on the real server: the admission service (a child process), CPython executors,
+the real CLI. Refusals leave the colony unchanged; the service restarted keeps its invites and counts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.helpers.admission import Admission, admission_service
+from tests.helpers.colony import unique
+from tests.integration.test_executor_runtime import config_for, running
+from wasm_executor import ColoniesClient, gen_id, gen_prvkey, gen_signature
+from wasm_executor.events import State
+from wasm_executor.joining import AdmissionRefused, join_by_invite, parse_join_link, signed_text
+from wasm_executor.objects import APPROVED
+from wasm_executor.transport.native import NativeTransport
+
+pytestmark = pytest.mark.server
+
+
+@pytest.fixture
+def service(colony, tmp_path):
+    with admission_service(colony, tmp_path / "admission.db") as s:
+        yield s
+
+
+async def names_in_colony(colony, client: ColoniesClient) -> dict[str, int]:
+    return {e.executorname: e.state for e in await client.get_executors(colony.name, colony.user_prvkey)}
+
+
+async def try_join(service: Admission, colony, invite: str, executortype: str, name: str | None = None,
+                   prvkey: str | None = None) -> str:
+    """Join through the service as a fresh executor; the refusal's reason, or "admitted"."""
+    transport = NativeTransport()
+    try:
+        await join_by_invite(transport, service.url, invite, prvkey or gen_prvkey(), colony.name,
+                             name or unique("refused"), executortype)
+    except AdmissionRefused as exc:
+        return exc.reason
+    finally:
+        await transport.aclose()
+    return "admitted"
+
+
+def post(url: str, body: bytes, origin: str | None = None) -> tuple[int, dict[str, str], str]:
+    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "text/plain"})
+    if origin:
+        request.add_header("Origin", origin)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return r.status, dict(r.headers), r.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read().decode()
+
+
+async def test_executors_join_with_a_link_and_serve_without_the_colony_key(colony, client, service: Admission) -> None:
+    executortype = unique("jointype")
+    invite_id, text, link = service.invite("--uses", "2", "--expires", "1h", "--type", executortype)
+    assert parse_join_link(link).invite == text and parse_join_link(link).executortype == executortype
+    cfgs = [config_for(colony, executortype=executortype, colony_prvkey=None, admission_url=service.url, invite=text)
+            for _ in range(2)]
+    async with running(cfgs[0]) as (a, rec_a), running(cfgs[1]) as (b, _):
+        assert a.state == b.state == State.POLLING, rec_a.states()
+        listed = colony.cli("executor", "ls")
+        assert cfgs[0].executorname in listed.stdout and cfgs[1].executorname in listed.stdout
+        assert (await colony.exec(executortype, "add", "5", "3"))[:2] == (0, "8")
+    assert "2/2" in service.cli("list").stdout
+    log = service.cli("log").stdout
+    assert log.count("admitted") == 2 and gen_id(cfgs[0].prvkey) in log and invite_id in log
+
+    # Removed from the colony (or timed out as stale), the same executor joins again: no use spent.
+    await client.remove_executor(colony.name, cfgs[0].executorname, colony.colony_prvkey)
+    async with running(cfgs[0]) as (again, _):
+        assert again.state == State.POLLING
+    assert "2/2" in service.cli("list").stdout
+    assert "readmitted" in service.cli("log").stdout
+    # A third executor finds the invite used up, and the colony does not hear of it.
+    assert await try_join(service, colony, text, executortype) == "used up"
+
+
+async def test_each_bad_join_is_refused_with_its_reason_and_the_colony_is_unchanged(colony, client, service: Admission) -> None:
+    executortype = unique("jointype")
+    before = await names_in_colony(colony, client)
+    expired = service.invite("--expires", "1s", "--type", executortype)[1]
+    used = service.invite("--uses", "1", "--type", executortype)[1]
+    revoked_id, revoked, _ = service.invite("--type", executortype)
+    good_id, good, _ = service.invite("--uses", "5", "--type", executortype)
+    assert service.cli("revoke", revoked_id).returncode == 0
+    await asyncio.sleep(1.2)
+    assert await try_join(service, colony, used, executortype) == "admitted"
+    refusals = {
+        "expired": await try_join(service, colony, expired, executortype),
+        "used up": await try_join(service, colony, used, executortype),
+        "revoked": await try_join(service, colony, revoked, executortype),
+        "unknown invite": await try_join(service, colony, good_id + ".forged-secret-0000000000000000", executortype),
+        "wrong type": await try_join(service, colony, good, "sometype"),
+    }
+    assert refusals == {reason: reason for reason in refusals}
+
+    # A join whose proof is signed by another key than the executor's it names.
+    transport = NativeTransport()
+    status, text = await transport.post(f"{service.url}/challenge", "{}", 10)
+    claimed, signer = gen_prvkey(), gen_prvkey()
+    join = {"challenge": json.loads(text)["challenge"], "invite": good, "colonyname": colony.name,
+            "executorid": gen_id(claimed), "executorname": unique("forged"), "executortype": executortype, "locationname": ""}
+    forged = json.dumps({"join": join, "signature": gen_signature(signed_text(join), signer)})
+    status, text = await transport.post(f"{service.url}/join", forged, 10)
+    # The same challenge cannot be used twice, even with a good signature.
+    replay, replay_text = await transport.post(
+        f"{service.url}/join", json.dumps({"join": join, "signature": gen_signature(signed_text(join), claimed)}), 10)
+    await transport.aclose()
+    assert (status, json.loads(text)["reason"]) == (403, "bad proof")
+    assert (replay, json.loads(replay_text)["reason"]) == (403, "bad proof")
+
+    after = await names_in_colony(colony, client)
+    added = {n for n in after if n not in before}
+    assert len(added) == 1  # the one good join above; no refusal added or replaced an executor
+    assert "5" in service.cli("list").stdout and "0/5" in service.cli("list").stdout  # refusals spent nothing
+    journal = service.cli("log", "-n", "50").stdout
+    for reason in [*refusals, "bad proof"]:
+        assert f"refused ({reason})" in journal
+
+
+async def test_the_service_restarted_keeps_its_invites_counts_and_admissions(colony, client, service: Admission) -> None:
+    executortype = unique("jointype")
+    _, text, _ = service.invite("--uses", "1", "--type", executortype)
+    cfg = config_for(colony, executortype=executortype, colony_prvkey=None, admission_url=service.url, invite=text)
+    async with running(cfg) as (executor, _):
+        assert executor.state == State.POLLING
+    service.stop()
+    service.start()
+    assert "1/1" in service.cli("list").stdout
+    assert await try_join(service, colony, text, executortype) == "used up"
+    await client.remove_executor(colony.name, cfg.executorname, colony.colony_prvkey)
+    async with running(cfg) as (executor, _):  # its admission outlived the restart: no use needed
+        assert executor.state == State.POLLING
+    me = await client.get_executor(colony.name, cfg.executorname, cfg.prvkey)
+    assert me.state == APPROVED
+
+
+async def test_a_refused_join_stops_the_executor_with_the_reason(colony, service: Admission) -> None:
+    executortype = unique("jointype")
+    invite_id, text, _ = service.invite("--type", executortype)
+    service.cli("revoke", invite_id)
+    cfg = config_for(colony, executortype=executortype, colony_prvkey=None, admission_url=service.url, invite=text)
+    async with running(cfg) as (executor, rec):
+        assert executor.state == State.ERROR
+        assert rec.said("the admission service refused this executor (revoked)")
+
+
+async def test_a_name_held_by_another_executor_is_refused(colony, service: Admission, make_executor) -> None:
+    other = await make_executor()  # an executor the admin added by hand
+    _, text, _ = service.invite("--type", other.executortype)
+    assert await try_join(service, colony, text, other.executortype, name=other.name) == "name taken"
+
+
+def test_requests_are_bounded_in_size_rate_and_origin(colony, tmp_path) -> None:
+    with admission_service(colony, tmp_path / "a.db", page_url="http://127.0.0.1:8000/", rate=1) as service:
+        status, _, text = post(f"{service.url}/join", b"x" * 10_000)
+        assert (status, json.loads(text)["reason"]) == (413, "too large")
+        status, headers, _ = post(f"{service.url}/challenge", b"{}", origin="http://127.0.0.1:8000")
+        assert status == 200 and headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:8000"
+        status, headers, text = post(f"{service.url}/challenge", b"{}", origin="http://evil.example")
+        assert (status, json.loads(text)["reason"]) == (403, "origin not allowed")
+        assert "Access-Control-Allow-Origin" not in headers
+        statuses = [post(f"{service.url}/challenge", b"{}")[0] for _ in range(60)]
+        assert statuses.count(429) >= 15 and statuses[0] == 200
