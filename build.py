@@ -174,6 +174,7 @@ def pg_base() -> Path:
 
 def port_free(port: int) -> bool:
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a closed connection in TIME_WAIT does not hold the port
         try:
             s.bind((HOST, port))
         except OSError:
@@ -462,7 +463,8 @@ def start_admission(py: Path, env: dict[str, str]) -> None:
     if not port_free(ADMISSION_PORT):
         raise StepFailed(f"step 'start admission service': port {ADMISSION_PORT} on {HOST} is taken by another program")
     log = open(STATE / "admission.log", "ab")  # noqa: SIM115 - handed to the child process
-    cmd = [str(py), "-m", "wasm_executor.admission", "serve", "--port", str(ADMISSION_PORT)]
+    # Pages served from this machine on any port (`demo --port N`, the tests' own servers) may join.
+    cmd = [str(py), "-m", "wasm_executor.admission", "serve", "--port", str(ADMISSION_PORT), "--allow-origin", f"http://{HOST}:*"]
     say(f"starting the admission service on {HOST}:{ADMISSION_PORT} (log: .colonies/admission.log)")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ, **env), stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -695,7 +697,7 @@ def try_lines() -> list[str]:
 
 def make_join_link(py: Path, port: int) -> str:
     """A fresh invite for 100 executors, 24 h, from the admission service `up` started; its join link."""
-    env = dict(os.environ, **read_dev_env(), WASM_PAGE_URL=f"http://{HOST}:{port}/")
+    env = {**os.environ, **read_dev_env(), "WASM_PAGE_URL": f"http://{HOST}:{port}/"}
     out = run("make an invite", [str(py), "-m", "wasm_executor.admission", "invite", "--uses", "100", "--expires", "24h"],
               env=env, cwd=ROOT, capture=True).stdout
     return next(line.removeprefix("join link: ") for line in out.splitlines() if line.startswith("join link: "))

@@ -27,7 +27,8 @@ function log(text) {
 function showState({ state, detail }) {
   $("state").textContent = state;
   $("state").dataset.state = state;
-  $("detail").textContent = detail || "";
+  $("detail").textContent = joinLink && state === "ready"
+    ? "Click Join: the colony's admission service adds this browser; no key is needed." : (detail || "");
   const running = RUNNING_STATES.includes(state);
   $("start").disabled = running || !identity;
   $("stop").disabled = !running || state === "stopping";

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
 from tests.helpers.admission import Admission, admission_service
 from tests.helpers.colony import unique
 from tests.integration.test_executor_runtime import config_for, running
+from tools.devenv import read_dev_env
 from wasm_executor import ColoniesClient, gen_id, gen_prvkey, gen_signature
 from wasm_executor.events import State
 from wasm_executor.joining import AdmissionRefused, join_by_invite, parse_join_link, signed_text
@@ -169,3 +172,16 @@ def test_requests_are_bounded_in_size_rate_and_origin(colony, tmp_path) -> None:
         assert "Access-Control-Allow-Origin" not in headers
         statuses = [post(f"{service.url}/challenge", b"{}")[0] for _ in range(60)]
         assert statuses.count(429) >= 15 and statuses[0] == 200
+
+
+async def test_the_service_that_build_up_started_admits_by_its_link(colony) -> None:
+    env = read_dev_env()
+    assert {"WASM_ADMISSION_URL", "WASM_ADMISSION_DB", "WASM_PAGE_URL"} <= env.keys(), "run `python build.py up`"
+    service = Admission(env["WASM_ADMISSION_URL"], Path(env["WASM_ADMISSION_DB"]), {**os.environ, **env}, [])
+    executortype = unique("jointype")
+    _, text, link = service.invite("--type", executortype)
+    assert link.startswith(env["WASM_PAGE_URL"] + "?")
+    cfg = config_for(colony, executortype=executortype, colony_prvkey=None, admission_url=service.url, invite=text)
+    async with running(cfg) as (executor, _):
+        assert executor.state == State.POLLING
+        assert (await colony.exec(executortype, "multiply", "7", "6"))[:2] == (0, "42")

@@ -111,3 +111,13 @@ def test_the_signed_text_binds_every_field_and_ignores_others() -> None:
             "executortype": "wasm", "locationname": ""}
     assert signed_text(join) == signed_text({**join, "extra": "ignored"})
     assert signed_text(join) != signed_text({**join, "executortype": "gpu"})
+
+
+def test_allowed_origins_are_exact_or_any_port_of_a_named_host() -> None:
+    from wasm_executor.admission.service import AdmissionService
+
+    service = AdmissionService(None, None, "dev", "", origins=("https://lab.example.org", "http://127.0.0.1:*"))  # type: ignore[arg-type]
+    assert service.allows("https://lab.example.org") and service.allows("http://127.0.0.1:8123")
+    for other in ("https://lab.example.org:8443", "http://127.0.0.1", "http://127.0.0.1:*", "http://127.0.0.10:80",
+                  "https://evil.example", "null"):
+        assert not service.allows(other), other

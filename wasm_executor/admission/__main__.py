@@ -57,7 +57,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     s.add_argument("--port", type=int, default=DEFAULT_PORT)
     s.add_argument("--server", default=_server_default(), help="the ColonyOS server (default from COLONIES_SERVER_*)")
     s.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
-                   help="a page origin allowed to join (repeatable; default: the origin of $WASM_PAGE_URL)")
+                   help="a page origin allowed to join, e.g. https://lab.example.org or http://127.0.0.1:* "
+                        "(repeatable; default: the origin of $WASM_PAGE_URL)")
     s.add_argument("--rate", type=float, default=5.0, help="requests per second per client address, after a burst of 40")
     i = sub.add_parser("invite", help="make an invite and print its join link")
     i.add_argument("--uses", type=int, default=1, help="how many executors it admits (default 1)")

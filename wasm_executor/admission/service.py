@@ -89,7 +89,8 @@ class AdmissionService:
     @web.middleware
     async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         origin = request.headers.get("Origin")
-        if origin is not None and origin not in self.origins:
+        allowed = origin is not None and self.allows(origin)
+        if origin is not None and not allowed:
             response: web.StreamResponse = _json(403, {"reason": "origin not allowed",
                                                        "error": f"pages from {origin} may not use this admission service"})
         elif not self.limit.allow(request.remote or "", time.monotonic()):
@@ -101,10 +102,17 @@ class AdmissionService:
                 response = await handler(request)
             except web.HTTPRequestEntityTooLarge:
                 response = _json(413, {"reason": "too large", "error": f"requests are limited to {MAX_BODY} bytes"})
-        if origin is not None and origin in self.origins:
-            response.headers["Access-Control-Allow-Origin"] = origin
+        if allowed:
+            response.headers["Access-Control-Allow-Origin"] = origin  # type: ignore[assignment]
             response.headers["Vary"] = "Origin"
         return response
+
+    def allows(self, origin: str) -> bool:
+        """An origin given with --allow-origin, or one on any port of a `scheme://host:*` given so."""
+        if origin in self.origins and not origin.endswith(":*"):
+            return True
+        base, _, port = origin.rpartition(":")
+        return port.isdigit() and f"{base}:*" in self.origins
 
     async def preflight(self, _request: web.Request) -> web.Response:
         return web.Response(status=204, headers={

@@ -1,0 +1,103 @@
+"""Join by link in real Chromium: a fresh link opened in two browser contexts makes two approved
+executors with no key typed and no admin command; no request carries the colony key; a reload is
+the same executor; a revoked link shows why."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, Request
+
+from tests.helpers.admission import Admission, admission_service
+from tests.helpers.colony import unique
+from tools.browser import wait_state
+from tools.colonies_cli import exec_argv
+from tools.layout import ARTIFACTS
+
+pytestmark = [pytest.mark.server, pytest.mark.browser]
+
+
+@pytest.fixture
+def service(colony, page_url: str, tmp_path):
+    with admission_service(colony, tmp_path / "admission.db", page_url=page_url) as s:
+        yield s
+
+
+@asynccontextmanager
+async def opened(browser: Browser, link: str, seen: list[Request]) -> AsyncIterator[tuple[BrowserContext, Page]]:
+    """A fresh browser context (its own storage: another machine) with the join link open."""
+    context = await browser.new_context()
+    context.on("request", lambda r: seen.append(r))
+    page = await context.new_page()
+    await page.goto(link)
+    await wait_state(page, "ready", timeout=120)
+    try:
+        yield context, page
+    finally:
+        await context.close()
+
+
+def carries(request: Request, secret: str) -> bool:
+    body = request.post_data or ""
+    return secret in request.url or secret in body or any(secret in v for v in request.headers.values())
+
+
+async def test_a_join_link_admits_two_browsers_that_serve_with_no_key_typed(
+    browser: Browser, colony, service: Admission,
+) -> None:
+    executortype = unique("jointype")
+    _, invite, link = service.invite("--uses", "2", "--expires", "1h", "--type", executortype)
+    seen: list[Request] = []
+    async with opened(browser, link, seen) as (_, a), opened(browser, link, seen) as (_, b):
+        for page in (a, b):
+            assert await page.text_content("#join-banner") == f"Join colony {colony.name} on {colony.url}"
+            assert await page.get_by_label("Colony private key").is_hidden()
+            assert await page.get_by_label("Executor type").input_value() == executortype
+        ARTIFACTS.mkdir(exist_ok=True)
+        await a.screenshot(path=str(ARTIFACTS / "join-link-ready.png"), full_page=True)
+        names = []
+        for page in (a, b):
+            names.append(await page.get_by_label("Executor name").input_value())
+            await page.get_by_role("button", name="Join").click()
+        for page in (a, b):
+            assert await wait_state(page, "polling", "error") == "polling", await page.text_content("#detail")
+        listed = (await asyncio.to_thread(colony.cli, "executor", "ls")).stdout
+        assert all(name in listed for name in names)
+        out = await asyncio.to_thread(colony.cli, *exec_argv("add", ["5", "3"], executortype))
+        assert (out.returncode, out.stdout.strip()) == (0, "8")
+        await a.screenshot(path=str(ARTIFACTS / "join-link-serving.png"), full_page=True)
+
+        # A reload is the same executor: same ID, same name, serving again, no use spent.
+        executorid = await a.text_content("#executor-id")
+        await a.reload()
+        await wait_state(a, "ready", timeout=120)
+        assert await a.text_content("#executor-id") == executorid
+        assert await a.get_by_label("Executor name").input_value() == names[0]
+        await a.get_by_role("button", name="Join").click()
+        assert await wait_state(a, "polling", "error") == "polling"
+        assert "2/2" in service.cli("list").stdout
+
+    joins = [r for r in seen if r.url.startswith(service.url)]
+    assert sorted(r.url.removeprefix(service.url) for r in joins) == ["/challenge", "/challenge", "/join", "/join"]
+    assert not [r.url for r in seen if carries(r, colony.colony_prvkey)]
+    assert all(invite in (r.post_data or "") for r in joins if r.url.endswith("/join"))
+    for name in names:
+        await asyncio.to_thread(colony.cli, "executor", "remove", "--name", name, prvkey=colony.colony_prvkey)
+
+
+async def test_a_revoked_link_says_why_and_the_colony_never_hears_of_it(browser: Browser, colony, service: Admission) -> None:
+    executortype = unique("jointype")
+    invite_id, _, link = service.invite("--type", executortype)
+    service.cli("revoke", invite_id)
+    seen: list[Request] = []
+    async with opened(browser, link, seen) as (_, page):
+        name = await page.get_by_label("Executor name").input_value()
+        await page.get_by_role("button", name="Join").click()
+        assert await wait_state(page, "polling", "error") == "error"
+        detail = await page.text_content("#detail") or ""
+        assert "refused this executor (revoked)" in detail and invite_id in detail
+        await page.screenshot(path=str(ARTIFACTS / "join-link-revoked.png"), full_page=True)
+    assert name not in (await asyncio.to_thread(colony.cli, "executor", "ls")).stdout
