@@ -25,18 +25,20 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import inspect
+import json
 import re
 import sys
 import textwrap
 import types
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any, TypeVar
 
 from .client import ColoniesClient
 from .errors import RequestTimeout, RPCError
-from .objects import CANCELLED, FAILED, SUCCESS, FunctionSpec, Process
-from .shipped import FUNCNAME
+from .objects import CANCELLED, FAILED, RUNNING, SUCCESS, ChannelEntry, FunctionSpec, Process
+from .shipped import FUNCNAME, STREAM_CHANNEL
 
 F = TypeVar("F", bound=Callable[..., Any])
 REQUIRES_ATTR = "__wasm_executor_requires__"
@@ -205,6 +207,81 @@ class Pool:
         finally:
             if show:
                 print(file=sys.stderr)
+
+    async def stream(
+        self, fn: Callable[..., Any], *args: Any, requires: Iterable[str] | None = None, **kwargs: Any,
+    ) -> AsyncIterator[Any]:
+        """The items of generator function `fn(*args, **kwargs)`, each as soon as the executor has it:
+
+            async for part in pool.stream(count_up, 5): ...
+
+        They travel through the process's channel while it runs. The process's output holds them
+        all, so none is lost if the channel cannot be read (the process was quick, or the
+        connection dropped): those come when it ends. An exception in `fn` is `RemoteError`
+        after the items made before it."""
+        spec = self.spec(fn, args, kwargs, requires)
+        spec.channels = [STREAM_CHANNEL]
+        async with self._limit:
+            process = await self.client.submit(spec, self.prvkey)
+            items: asyncio.Queue[tuple[bool, Any]] = asyncio.Queue()  # (False, item) ... (True, None)
+            reader = asyncio.ensure_future(self._read_stream(process, items))
+            received = 0
+            try:
+                while True:
+                    done, item = await items.get()
+                    if done:
+                        break
+                    received += 1
+                    yield item
+            finally:
+                reader.cancel()
+                await asyncio.gather(reader, return_exceptions=True)
+            ended = await self._ended(process)
+        if ended.state != SUCCESS:
+            raise await self._remote_error(ended)
+        everything = ended.output[0] if ended.output and isinstance(ended.output[0], list) else []
+        for item in everything[received:]:  # what the channel did not carry
+            yield item
+
+    async def _read_stream(self, process: Process, items: asyncio.Queue[tuple[bool, Any]]) -> None:
+        """Put the channel's items in `items` until the stream ends or the process does; then (True, None)."""
+        after = 0
+
+        def take(entries: list[ChannelEntry]) -> bool:
+            nonlocal after
+            for entry in entries:
+                if entry.sequence <= after:
+                    continue
+                after = entry.sequence
+                if entry.type in ("end", "error"):
+                    return False
+                items.put_nowait((False, json.loads(entry.payload_bytes())))
+            return True
+
+        try:
+            while True:
+                current = await self.client.get_process(process.processid, self.prvkey)
+                if current.state in (SUCCESS, FAILED, CANCELLED):
+                    return
+                if current.state != RUNNING:  # the channel exists once an executor has the process
+                    with contextlib.suppress(RequestTimeout):
+                        await self.client.subscribe_process(process, RUNNING, 10, self.prvkey)
+                    continue
+                ended = False
+
+                def until_end(entries: list[ChannelEntry]) -> bool:
+                    nonlocal ended
+                    ended = not take(entries)
+                    return not ended
+
+                try:
+                    await self.client.subscribe_channel(process.processid, STREAM_CHANNEL, after, 30, self.prvkey, until_end)
+                except RPCError:
+                    await asyncio.sleep(0.5)  # the channel is gone (the process ended) or the server is away: look again
+                if ended:
+                    return
+        finally:
+            items.put_nowait((True, None))
 
     async def _call(self, spec: FunctionSpec) -> Any:
         async with self._limit:

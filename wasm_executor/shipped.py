@@ -32,9 +32,11 @@ from collections import deque
 from typing import Any
 
 from ._compat import in_pyodide, js_exception_type, load_package
+from .engine.job import emit_item
 from .functions import FunctionError
 
 FUNCNAME = "python"
+STREAM_CHANNEL = "stream"  # a process with this channel gets a generator's items there as they are made
 NOT_ALLOWED = (
     "this executor does not run Python code sent by the colony: its owner has not allowed it "
     "(the page's 'Run Python code sent by the colony' box, or `python -m wasm_executor --allow-code`)"
@@ -120,9 +122,25 @@ async def run_python(
     if not isinstance(args if args is not None else [], list) or not isinstance(kwargs if kwargs is not None else {}, dict):
         raise FunctionError("python: 'args' must be a list and 'kwargs' an object")
     result = namespace[call](*(args or []), **(kwargs or {}))
-    if inspect.isawaitable(result):
+    if inspect.isgenerator(result) or inspect.isasyncgen(result):
+        result = await _stream(result)
+    elif inspect.isawaitable(result):
         result = await result
     return [result]  # one output, exactly the value returned
+
+
+async def _stream(gen: Any) -> list[Any]:
+    """A generator's items, each sent on as it is made (`emit_item`); all of them as the output."""
+    items: list[Any] = []
+    if inspect.isasyncgen(gen):
+        async for item in gen:
+            emit_item(item, len(items))
+            items.append(item)
+    else:
+        for item in gen:
+            emit_item(item, len(items))
+            items.append(item)
+    return items
 
 
 def shown_args(funcname: str, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 from .engine.job import Job, JobResult, run_job
 from .engine.slots import describe_registry
@@ -31,9 +32,10 @@ def ready_json() -> str:
     return json.dumps({"functions": [f.to_dict() for f in describe_registry(registry)], "notes": notes})
 
 
-async def run(job_json: str) -> str:
+async def run(job_json: str, emit: Any = None) -> str:
+    """`emit`: a JS function that takes each streamed item (JSON text) to the executor worker."""
     global _current
-    _current = asyncio.ensure_future(run_job(registry, Job.from_json(job_json)))
+    _current = asyncio.ensure_future(run_job(registry, Job.from_json(job_json), emit))
     try:
         result = await _current
     except asyncio.CancelledError:  # cancelled before it even started

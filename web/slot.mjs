@@ -3,6 +3,7 @@
 // Messages in:  {type: "init", interrupt: Uint8Array over a SharedArrayBuffer, or null}
 //               {type: "run", id, job: JSON text} | {type: "cancel"}
 // Messages out: {type: "ready", info: JSON text} | {type: "failed", message} | {type: "result", id, result: JSON text}
+//               {type: "emit", id, item: JSON text}  (each item a streaming function yields, as it is made)
 import { bootPython, errorText } from "./pyodide-boot.mjs";
 
 // Code that runs here comes from the colony. This worker shares the page's origin, so without
@@ -37,7 +38,8 @@ self.onmessage = async ({ data }) => {
     booting = boot(data.interrupt).catch((err) => self.postMessage({ type: "failed", message: errorText(err) }));
   } else if (data.type === "run") {
     await booting;
-    const result = await runner.run(data.job);
+    const emit = (item) => self.postMessage({ type: "emit", id: data.id, item });
+    const result = await runner.run(data.job, emit);
     self.postMessage({ type: "result", id: data.id, result });
   } else if (data.type === "cancel") {
     if (runner) runner.cancel();

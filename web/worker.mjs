@@ -26,6 +26,10 @@ class Slot {
         this.settle.resolve(data.info);
       }
       else if (data.type === "failed") this.fail(new Error(`slot ${index} failed to start: ${data.message}`));
+      else if (data.type === "emit") {
+        const waiter = this.pending.get(data.id);
+        if (waiter && waiter.onEmit) waiter.onEmit(data.item);
+      }
       else if (data.type === "result") {
         const waiter = this.pending.get(data.id);
         this.pending.delete(data.id);
@@ -39,12 +43,12 @@ class Slot {
     this.worker.postMessage({ type: "init", interrupt: this.interrupt });
   }
 
-  async run(job) {
+  async run(job, onEmit) {
     await this.ready;
     if (this.interrupt) Atomics.store(this.interrupt, 0, 0);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, onEmit });
       this.worker.postMessage({ type: "run", id, job });
     });
   }
@@ -77,8 +81,8 @@ const slotHost = {
   async functions() {
     return slots[0].ready;
   },
-  run(index, job) {
-    return slots[index].run(job);
+  run(index, job, onEmit) {
+    return slots[index].run(job, onEmit);
   },
   interrupt(index) {
     if (slots[index]) slots[index].stopCode();

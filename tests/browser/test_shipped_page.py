@@ -9,7 +9,7 @@ from playwright.async_api import Browser
 from tests.helpers.colony import unique
 from tools.browser import start_executor, wait_state
 from tools.layout import ARTIFACTS
-from wasm_executor import SUCCESS, ColoniesClient, Pool, RemoteError
+from wasm_executor import RUNNING, SUCCESS, ColoniesClient, Pool, RemoteError
 from wasm_executor.shipped import NOT_ALLOWED
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
@@ -27,6 +27,16 @@ def chunks(n):
     import more_itertools  # bundled for the tests: python build.py test builds with --with more-itertools
 
     return [list(c) for c in more_itertools.chunked(range(n), 2)]
+
+
+def count_busily(n, seconds):
+    import time
+
+    for i in range(n):
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            pass
+        yield i * i
 
 
 def needs_sympy():
@@ -81,6 +91,13 @@ async def test_a_pool_spreads_over_two_pages(browser: Browser, colony, page_url:
             await pool.run(refuse, "thanks")
         assert (caught.value.type_name, caught.value.message) == ("ValueError", "no thanks")
         assert "raise ValueError" in caught.value.traceback  # the remote traceback shows the failing line
+
+        # A generator's items arrive while it runs (through the process's channel).
+        parts, running_then = [], []
+        async for part in pool.stream(count_busily, 4, 0.3):
+            parts.append(part)
+            running_then.append(len(await client.get_processes(colony.name, 5, RUNNING, colony.user_prvkey, executortype=etype)))
+        assert parts == [0, 1, 4, 9] and running_then[:3] == [1, 1, 1]
 
         # Packages: one the bundle carries loads offline; one it does not is refused by name.
         assert await pool.run(chunks, 5, requires=["more-itertools"]) == [[0, 1], [2, 3], [4]]

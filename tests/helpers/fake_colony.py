@@ -8,6 +8,7 @@ RUNNING, 404 on an empty poll, cancel). Tests script faults on top: outages, los
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import secrets
 from collections.abc import AsyncIterator
@@ -27,6 +28,7 @@ class FakeColony:
     processes: dict[str, Process] = field(default_factory=dict)
     logs: dict[str, list[str]] = field(default_factory=dict)
     functions: list[dict[str, Any]] = field(default_factory=list)
+    channels: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)  # processid -> (sequence, type, text)
     down: bool = False  # every request fails as if the network were gone
     lose_next_assign_reply: bool = False  # the server assigns, the reply never arrives
     refuse_close: str = ""  # the server refuses closes with this message (HTTP 400)
@@ -139,6 +141,13 @@ class FakeColony:
         if msg == "addlogmsg":
             self._owned(request)
             self.logs.setdefault(body["processid"], []).append(body["message"])
+            return None
+        if msg == "channelappendmsg":
+            p = self._owned(request)
+            if body["name"] not in p.spec.channels:
+                raise ServerError("Channel not found", 404)
+            entry = (body["sequence"], body.get("payloadtype", ""), base64.b64decode(body["payload"]).decode())
+            self.channels.setdefault(p.processid, []).append(entry)
             return None
         if msg == "closesuccessfulmsg":
             p = self._owned(request)

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from tests.integration.test_executor_runtime import config_for, running
-from wasm_executor import FAILED, ColoniesClient, Pool, RemoteError
+from wasm_executor import FAILED, RUNNING, ColoniesClient, Pool, RemoteError
 from wasm_executor.shipped import NOT_ALLOWED
 
 pytestmark = pytest.mark.server
@@ -62,3 +62,34 @@ async def test_pool_run_map_and_remote_error(colony, client: ColoniesClient) -> 
         assert "Traceback" in err.traceback and "raise ValueError" in err.traceback
         assert await asyncio.gather(pool.run(fails, 1), pool.run(square, 3)) == [1, 9]
         assert a.done + b.done >= 143
+
+
+def count_slowly(n, pause, fail_at=-1):
+    import time
+
+    for i in range(n):
+        if i == fail_at:
+            raise RuntimeError(f"stopped at {i}")
+        yield {"i": i}
+        time.sleep(pause)
+
+
+async def test_stream_yields_each_item_while_the_function_still_runs(colony, client: ColoniesClient) -> None:
+    cfg = config_for(colony, allow_code=True)
+    async with running(cfg, slots=1):
+        pool = Pool(client, colony.name, colony.user_prvkey, executortype=cfg.executortype)
+        seen, states = [], []
+        async for part in pool.stream(count_slowly, 4, 0.4):
+            seen.append(part)
+            processes = await client.get_processes(colony.name, 5, RUNNING, colony.user_prvkey, executortype=cfg.executortype)
+            states.append(len(processes))
+        assert seen == [{"i": i} for i in range(4)]
+        assert states[:3] == [1, 1, 1]  # the first items came while the process was still RUNNING
+
+        got = []
+        with pytest.raises(RemoteError) as caught:
+            async for part in pool.stream(count_slowly, 5, 0.1, fail_at=2):
+                got.append(part)
+        assert got == [{"i": 0}, {"i": 1}] and caught.value.type_name == "RuntimeError"
+        # The same generator through run: every item, as one list.
+        assert await pool.run(count_slowly, 3, 0) == [{"i": 0}, {"i": 1}, {"i": 2}]

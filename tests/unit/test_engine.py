@@ -313,3 +313,32 @@ def test_long_argument_lists_are_shortened_for_display_only() -> None:
     assert shortened(list(range(25))) == [*(str(i) for i in range(20)), "… 5 more"]
     assert shortened(["x" * 400]) == ["x" * 299 + "…"]
     assert shortened([]) == []
+
+
+STREAMING = '''
+def squares(n, fail_at=-1):
+    for i in range(n):
+        if i == fail_at:
+            raise ValueError("enough")
+        yield i * i
+'''
+
+
+async def test_a_generators_items_go_to_the_stream_channel_in_order_before_the_close() -> None:
+    colony = FakeColony()
+    async with serving(colony, allow_code=True) as run:
+        ok = colony.submit("python", STREAMING, kwargs={"call": "squares", "args": [3]}, channels=["stream"])
+        assert (await run.result(ok.processid)).status == Outcome.DONE
+        assert colony.channels[ok.processid] == [(1, "", "0"), (2, "", "1"), (3, "", "4"), (4, "end", "")]
+        assert colony.processes[ok.processid].output == [[0, 1, 4]]  # every item in the output too
+        last_append = max(i for i, c in enumerate(colony.calls) if c == "channelappendmsg")
+        assert colony.calls.index("closesuccessfulmsg") > last_append
+
+        bad = colony.submit("python", STREAMING, kwargs={"call": "squares", "args": [5, 2]}, channels=["stream"])
+        assert (await run.result(bad.processid)).status == Outcome.FAILED
+        assert colony.channels[bad.processid] == [
+            (1, "", "0"), (2, "", "1"), (3, "error", "python raised ValueError: enough")]
+
+        quiet = colony.submit("python", STREAMING, kwargs={"call": "squares", "args": [3]})  # no channel asked for
+        assert (await run.result(quiet.processid)).status == Outcome.DONE
+        assert colony.processes[quiet.processid].output == [[0, 1, 4]] and quiet.processid not in colony.channels

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 
-from .._compat import js_exception_type, slot_host
-from .job import Job, JobResult
+from .._compat import create_proxy, js_exception_type, slot_host
+from .job import Emit, Job, JobResult
 from .slots import FunctionInfo, SlotLost, SlotPool
 
 
@@ -27,11 +27,17 @@ class BrowserSlots(SlotPool):
         ready = json.loads(str(await self._host.functions()))
         return [FunctionInfo.from_dict(f) for f in ready["functions"]]
 
-    async def run(self, slot: int, job: Job) -> JobResult:
+    async def run(self, slot: int, job: Job, on_emit: Emit | None = None) -> JobResult:
+        # A Python callable handed to JS lives only for the call unless proxied: this one must
+        # outlive it (items arrive while the job runs), and is destroyed once the job is over.
+        emit = create_proxy(lambda text: on_emit(str(text))) if on_emit is not None else None
         try:
-            text = await self._host.run(slot, job.to_json())
+            text = await self._host.run(slot, job.to_json(), emit)
         except js_exception_type() as exc:
             raise SlotLost(str(getattr(exc, "message", exc))) from None
+        finally:
+            if emit is not None:
+                emit.destroy()
         return JobResult.from_json(str(text))
 
     async def interrupt(self, slot: int) -> None:

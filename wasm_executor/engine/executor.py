@@ -47,8 +47,9 @@ from ..joining import AdmissionRefused, join_by_invite
 from ..objects import APPROVED, CANCELLED, RUNNING, Executor, Function, Log, Process
 from ..platform_info import capabilities
 from ..retry import Backoff, Retry, Stopped, pause
-from .job import Job, JobResult
+from .job import Emit, Job, JobResult
 from .slots import InlineSlots, SlotLost, SlotPool
+from .stream import ChannelWriter
 
 EventSink = Callable[[Event], None]
 T = TypeVar("T")
@@ -392,13 +393,20 @@ class ColonyExecutor:
         self.emit(ProcessStarted(process.processid, spec.funcname, args, slot))
         self.emit(SlotChanged(slot, spec.funcname, process.processid))
         started = time.perf_counter()
+        stream = None
+        if shipped.STREAM_CHANNEL in spec.channels:  # Pool.stream reads the items there as they come
+            cfg = self.config
+            stream = ChannelWriter(self.client, process.processid, shipped.STREAM_CHANNEL, cfg.prvkey,
+                                   lambda: Retry(cfg.max_backoff, cfg.first_backoff, self._stop_now))
         try:
-            outcome, result = await self._execute(slot, process)
+            outcome, result = await self._execute(slot, process, stream.put if stream else None)
         except Exception as exc:  # a bug of ours must not leave the process RUNNING
             outcome, result = Outcome.FAILED, JobResult(error=f"the executor failed running it: {type(exc).__name__}: {exc}")
         millis = round((time.perf_counter() - started) * 1000, 1)
         self.emit(SlotChanged(slot))
         self._free.put_nowait(slot)  # the next assign need not wait for this delivery
+        if stream is not None:
+            await stream.finish(outcome == Outcome.DONE, result.error)  # all items in the channel before the close
         try:
             outcome, error = await self._deliver(process, outcome, result)
         finally:
@@ -412,13 +420,13 @@ class ColonyExecutor:
             process.processid, spec.funcname, args, slot, outcome, output, error, millis, self.done, self.failed,
         ))
 
-    async def _execute(self, slot: int, process: Process) -> tuple[Outcome, JobResult]:
-        """Run the job; stop it at its deadline, on cancel, or on stop-now."""
+    async def _execute(self, slot: int, process: Process, on_emit: Emit | None = None) -> tuple[Outcome, JobResult]:
+        """Run the job; stop it at its deadline, on cancel, or on stop-now. `on_emit`: streamed items."""
         spec = process.spec
         if spec.funcname == shipped.FUNCNAME and not self.config.allow_code:
             return Outcome.FAILED, JobResult(error=shipped.NOT_ALLOWED)  # refused before any slot sees it
         job = Job(process.processid, spec.funcname, list(spec.args), dict(spec.kwargs))
-        run = asyncio.ensure_future(self.slots.run(slot, job))
+        run = asyncio.ensure_future(self.slots.run(slot, job, on_emit))
         assert self._stopped_now is not None
         stop_now = self._stopped_now
         limit = spec.maxexectime if spec.maxexectime > 0 else None

@@ -15,6 +15,7 @@ import json
 import math
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -93,6 +94,20 @@ def json_safe(value: Any, where: str = "output") -> Any:
     raise OutputError(f"{where} is a {type(value).__name__}, which cannot be sent as JSON")
 
 
+# ---------------------------------------------------------------- streaming
+
+Emit = Callable[[str], None]
+_emitter: contextvars.ContextVar[Emit | None] = contextvars.ContextVar("wasm_executor_emit", default=None)
+
+
+def emit_item(value: Any, index: int) -> None:
+    """Send one item of a streaming function to its host as it is made (JSON text), if anyone listens.
+    The executor appends it to the process's channel (`Pool.stream` reads it there)."""
+    emit = _emitter.get()
+    if emit is not None:
+        emit(json.dumps(json_safe(value, f"item {index}")))
+
+
 # ---------------------------------------------------------------- print capture
 
 _capture: contextvars.ContextVar[io.StringIO | None] = contextvars.ContextVar("wasm_executor_capture", default=None)
@@ -134,13 +149,15 @@ def _clip(text: str) -> str:
     return text if len(text) <= LOG_LIMIT else text[: LOG_LIMIT - 40] + f"\n… ({len(text) - LOG_LIMIT + 40} more characters)"
 
 
-async def run_job(registry: FunctionRegistry, job: Job) -> JobResult:
-    """Run `job`; every outcome, an interrupt (KeyboardInterrupt or cancellation) included, is a result."""
+async def run_job(registry: FunctionRegistry, job: Job, emit: Emit | None = None) -> JobResult:
+    """Run `job`; every outcome, an interrupt (KeyboardInterrupt or cancellation) included, is a result.
+    `emit` gets each item a streaming function yields, as JSON text, while it runs."""
     import asyncio
 
     _install_capture()
     buf = io.StringIO()
     token = _capture.set(buf)
+    emit_token = _emitter.set(emit)
     try:
         output = json_safe(await registry.call(job.funcname, job.args, job.kwargs))
         return JobResult(output=output, log=_clip(buf.getvalue()))
@@ -153,3 +170,4 @@ async def run_job(registry: FunctionRegistry, job: Job) -> JobResult:
         return JobResult(error=_readable(exc, job.funcname), log=_clip(buf.getvalue() + tb))
     finally:
         _capture.reset(token)
+        _emitter.reset(emit_token)

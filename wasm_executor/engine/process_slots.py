@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 
-from .job import Job, JobResult
+from .job import Emit, Job, JobResult
 from .slots import FunctionInfo, SlotLost, SlotPool
 
 STARTUP_TIMEOUT = 60.0
@@ -66,7 +66,7 @@ class ProcessSlots(SlotPool):
             await self.start()
         return self._functions
 
-    async def run(self, slot: int, job: Job) -> JobResult:
+    async def run(self, slot: int, job: Job, on_emit: Emit | None = None) -> JobResult:
         child = self._children.get(slot) or await self._spawn(slot)
         async with child.lock:
             assert child.proc.stdin is not None
@@ -75,7 +75,12 @@ class ProcessSlots(SlotPool):
                 await child.proc.stdin.drain()
             except (ConnectionError, RuntimeError) as exc:
                 raise SlotLost(f"the slot process is gone ({exc})") from None
-            return JobResult.from_json(await child.read_line())
+            while True:  # a streaming function's items come first, one {"emit": JSON text} line each
+                line = await child.read_line()
+                if not line.startswith('{"emit":'):
+                    return JobResult.from_json(line)
+                if on_emit is not None:
+                    on_emit(json.loads(line)["emit"])
 
     async def interrupt(self, slot: int) -> None:
         child = self._children.get(slot)

@@ -1,7 +1,8 @@
 """A CPython slot: `python -m wasm_executor.engine.slot_process [--functions FILE]`.
 
 Speaks JSON lines with its parent (`ProcessSlots`): first `{"functions": [...]}` once ready,
-then one `JobResult` line for each `Job` line read. The protocol runs on a private copy of
+then for each `Job` line read, an `{"emit": ...}` line per item a streaming function yields and
+one `JobResult` line. The protocol runs on a private copy of
 stdout; the function's own prints are captured, and anything written to fd 1 lands on stderr.
 SIGINT interrupts the running job (KeyboardInterrupt); the parent kills us if that is not enough.
 """
@@ -39,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         load_functions(Path(args.functions).read_text(), registry, args.functions)
     protocol.write(json.dumps({"functions": [f.to_dict() for f in describe_registry(registry)]}) + "\n")
     protocol.flush()
+
+    def emit(item: str) -> None:
+        protocol.write(json.dumps({"emit": item}) + "\n")
+        protocol.flush()
+
     while True:
         try:
             line = sys.stdin.readline()
@@ -46,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             job = Job.from_json(line)
             try:
-                result = asyncio.run(run_job(registry, job))
+                result = asyncio.run(run_job(registry, job, emit))
             except KeyboardInterrupt:  # asyncio.run turns an interrupt of an awaiting job into this
                 result = JobResult(error="interrupted", interrupted=True)
         except KeyboardInterrupt:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from ..functions import FunctionRegistry
 from ..objects import FunctionArg
-from .job import Job, JobResult, run_job
+from .job import Emit, Job, JobResult, run_job
 
 
 class SlotLost(Exception):
@@ -56,8 +56,9 @@ class SlotPool(ABC):
         """The functions the slots offer."""
 
     @abstractmethod
-    async def run(self, slot: int, job: Job) -> JobResult:
-        """Run `job` in `slot`; raises `SlotLost` if the slot is replaced or dies first."""
+    async def run(self, slot: int, job: Job, on_emit: Emit | None = None) -> JobResult:
+        """Run `job` in `slot`; raises `SlotLost` if the slot is replaced or dies first.
+        `on_emit` gets each item a streaming function yields (JSON text), while it runs."""
 
     @abstractmethod
     async def interrupt(self, slot: int) -> None:
@@ -82,8 +83,8 @@ class InlineSlots(SlotPool):
     async def functions(self) -> list[FunctionInfo]:
         return describe_registry(self.registry)
 
-    async def run(self, slot: int, job: Job) -> JobResult:
-        task = asyncio.ensure_future(run_job(self.registry, job))
+    async def run(self, slot: int, job: Job, on_emit: Emit | None = None) -> JobResult:
+        task = asyncio.ensure_future(run_job(self.registry, job, on_emit))
         self._tasks[slot] = task
         try:
             return await task
