@@ -109,6 +109,18 @@ class IdentityReady(Event):
     error: str = ""  # why a stored key was replaced
 
 
+@dataclass(frozen=True)
+class FunctionsChanged(Event):
+    """The Functions panel's code was applied (or refused with `error`, and nothing changed)."""
+
+    kind: ClassVar[str] = "functions"
+    functions: list[str] = field(default_factory=list)  # everything the slots now offer
+    panel: list[str] = field(default_factory=list)  # of which the panel's code added these
+    added: list[str] = field(default_factory=list)  # told to the colony now (add_function)
+    removed: list[str] = field(default_factory=list)  # taken back (remove_function)
+    error: str = ""
+
+
 def to_message(event: Event) -> dict[str, Any]:
     """The plain object the page receives for `event`."""
     message: dict[str, Any] = {"type": event.kind}
@@ -154,6 +166,13 @@ class Start:
 
 
 @dataclass(frozen=True)
+class Functions:
+    """Serve this code (the Functions panel: `@registry.register` functions) from now on."""
+
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class Stop:
     """Stop taking work; with `now`, also interrupt what runs and fail it."""
 
@@ -168,8 +187,10 @@ class Identity:
     prvkey: str | None = None
 
 
-Command = Start | Stop | Identity
-_COMMANDS: dict[str, type[Start] | type[Stop] | type[Identity]] = {"start": Start, "stop": Stop, "identity": Identity}
+Command = Start | Stop | Identity | Functions
+_COMMANDS: dict[str, type[Start] | type[Stop] | type[Identity] | type[Functions]] = {
+    "start": Start, "stop": Stop, "identity": Identity, "functions": Functions,
+}
 
 
 class CommandError(ValueError):

@@ -14,7 +14,21 @@ from ._compat import keystore, page_scheme, post_message
 from .crypto import CryptoError, gen_id, gen_prvkey
 from .engine.browser_slots import BrowserSlots
 from .engine.executor import ColonyExecutor, ExecutorConfig
-from .events import CommandError, Event, Identity, IdentityReady, LogLine, Start, State, StateChanged, Stop, parse_command, to_message
+from .events import (
+    CommandError,
+    Event,
+    Functions,
+    FunctionsChanged,
+    Identity,
+    IdentityReady,
+    LogLine,
+    Start,
+    State,
+    StateChanged,
+    Stop,
+    parse_command,
+    to_message,
+)
 from .urls import BadServerURL, check_server_url
 
 _prvkey = ""  # the executor's own key: loaded from the worker's store, never sent to the page
@@ -22,6 +36,14 @@ _executor: ColonyExecutor | None = None
 _background: set[asyncio.Future[None]] = set()
 _task: asyncio.Task[None] | None = None
 _slots: BrowserSlots | None = None
+_functions: asyncio.Future[None] | None = None  # the Functions panel's code being applied
+
+
+def slots(size: int = 1) -> BrowserSlots:
+    global _slots
+    if _slots is None:
+        _slots = BrowserSlots(size)
+    return _slots
 
 
 def post(event: Event) -> None:
@@ -60,8 +82,24 @@ async def identity(legacy: str | None) -> None:
     post(StateChanged(State.READY, "Fill in the form and click Start Executor.", executorid))
 
 
+async def apply_functions(source: str) -> None:
+    """The Functions panel: every slot serves the new code, then the colony hears of the functions
+    added and dropped (no re-registration). Code that fails to load changes nothing."""
+    pool = slots()
+    result = await pool.set_functions(source)
+    if "error" in result:
+        post(FunctionsChanged(error=str(result["error"])))
+        return
+    names = sorted(str(f["name"]) for f in result["functions"])
+    added: list[str] = []
+    removed: list[str] = []
+    if _executor is not None and _executor.registered:
+        added, removed = await _executor.sync_functions(await pool.functions())
+    post(FunctionsChanged(names, list(result.get("panel") or []), added, removed))
+
+
 def start(command: Start) -> None:
-    global _executor, _task, _slots
+    global _executor, _task
     if _task is not None and not _task.done():
         post(LogLine("the executor is already running"))
         return
@@ -80,15 +118,16 @@ def start(command: Start) -> None:
         allow_code=command.allow_code, admission_url=admission_url, invite=command.invite,
         locationname=command.locationname,
     )
-    if _slots is None:
-        _slots = BrowserSlots(command.slots)
-    _slots.size = command.slots
-    _executor = ColonyExecutor(config, _slots, on_event=post)
+    pool = slots(command.slots)
+    pool.size = command.slots
+    _executor = ColonyExecutor(config, pool, on_event=post)
     _task = asyncio.ensure_future(_run(_executor))
 
 
 async def _run(executor: ColonyExecutor) -> None:
     try:
+        if _functions is not None:  # the panel's code, sent just before Start, is served from the start
+            await asyncio.shield(_functions)
         await executor.run()
     except Exception as exc:
         post(LogLine(f"executor stopped: {type(exc).__name__}: {exc}"))
@@ -97,6 +136,7 @@ async def _run(executor: ColonyExecutor) -> None:
 
 
 def handle(message: Any) -> None:
+    global _functions
     try:
         command = parse_command(message.to_py() if hasattr(message, "to_py") else dict(message))
     except CommandError as exc:
@@ -109,3 +149,15 @@ def handle(message: Any) -> None:
         start(command)
     elif isinstance(command, Stop) and _executor is not None:
         _executor.stop(now=command.now)
+    elif isinstance(command, Functions):
+        previous = _functions
+
+        async def after_previous() -> None:  # one application at a time, in the order sent
+            if previous is not None:
+                await asyncio.gather(previous, return_exceptions=True)
+            try:
+                await apply_functions(command.source)
+            except Exception as exc:
+                post(FunctionsChanged(error=f"{type(exc).__name__}: {exc}"))
+
+        _functions = asyncio.ensure_future(after_previous())

@@ -7,6 +7,7 @@ const $ = (id) => document.getElementById(id);
 const LEGACY_KEY_STORE = "wasm-executor.prvkey";  // where older pages kept the executor key in plain text
 const SETTINGS_STORE = "wasm-executor.settings";
 const COLONY_KEY_STORE = "wasm-executor.colony-prvkey";
+const FUNCTIONS_STORE = "wasm-executor.functions";  // the Functions panel's code, applied again on load
 const MAX_ROWS = 50;
 const RUNNING_STATES = ["registering", "waiting for approval", "polling", "stopping"];
 
@@ -233,12 +234,51 @@ function apply(msg) {
     case "log":
       log(msg.message);
       break;
+    case "functions":
+      showFunctions(msg);
+      break;
     case "fatal":
       $("progress-label").textContent = `Failed to load: ${msg.message}`;
       showState({ state: "error", detail: msg.message });
       break;
   }
 }
+
+// The Functions panel: the code goes to every slot; only code that loads is kept (and remembered).
+let applying = null;
+
+function applyFunctions(source) {
+  applying = source;
+  $("apply-functions").disabled = true;
+  $("functions-status").removeAttribute("data-error");
+  $("functions-status").textContent = "applying…";
+  worker.postMessage({ type: "functions", source });
+}
+
+function showFunctions({ functions, panel, added, removed, error }) {
+  $("apply-functions").disabled = false;
+  const status = $("functions-status");
+  if (error) {
+    status.dataset.error = "";
+    status.textContent = `Not applied, nothing changed: ${error}`;
+    log(`functions not applied: ${error}`);
+    return;
+  }
+  if (applying !== null) localStorage.setItem(FUNCTIONS_STORE, applying);
+  applying = null;
+  status.removeAttribute("data-error");
+  const parts = [`Serving ${functions.length} functions; from this panel: ${panel.length ? panel.join(", ") : "none"}.`];
+  if (added.length) parts.push(`Offered to the colony: ${added.join(", ")}.`);
+  if (removed.length) parts.push(`Withdrawn: ${removed.join(", ")}.`);
+  status.textContent = parts.join(" ");
+  log(`functions applied: ${parts.join(" ")}`);
+}
+
+$("apply-functions").addEventListener("click", () => applyFunctions($("functions-source").value));
+$("functions-file").addEventListener("change", async (event) => {
+  const file = event.target.files[0];
+  if (file) $("functions-source").value = await file.text();
+});
 
 // Python's events arrive as JSON text (wasm_executor/_compat.post_message); worker.mjs's own as objects.
 worker.onmessage = ({ data }) => queue(typeof data === "string" ? JSON.parse(data) : data);
@@ -260,3 +300,5 @@ $("stop-now").addEventListener("click", () => worker.postMessage({ type: "stop",
 loadSettings();
 // The slot workers boot now, beside the executor worker's own Python, not after Start.
 worker.postMessage({ type: "warm", slots: Number($("slots").value) || defaultSlots() });
+$("functions-source").value = localStorage.getItem(FUNCTIONS_STORE) || "";
+if ($("functions-source").value.trim()) applyFunctions($("functions-source").value);

@@ -9,6 +9,7 @@ import * as keystore from "./keystore.mjs";
 
 const post = (msg) => self.postMessage(msg);
 const SLOT_URL = workerURL("./slot.mjs", import.meta.url);
+let panelSource = "";  // the Functions panel's code every slot serves, fresh ones included
 
 class Slot {
   constructor(index) {
@@ -40,16 +41,21 @@ class Slot {
       event.preventDefault();
       this.fail(new Error(`slot ${index} crashed: ${event.message}`));
     };
-    this.worker.postMessage({ type: "init", interrupt: this.interrupt });
+    this.worker.postMessage({ type: "init", interrupt: this.interrupt, functions: panelSource });
   }
 
   async run(job, onEmit) {
     await this.ready;
     if (this.interrupt) Atomics.store(this.interrupt, 0, 0);
+    return this.call({ type: "run", job }, onEmit);
+  }
+
+  async call(message, onEmit) {
+    await this.ready;
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onEmit });
-      this.worker.postMessage({ type: "run", id, job });
+      this.worker.postMessage({ ...message, id });
     });
   }
 
@@ -79,7 +85,16 @@ const slotHost = {
     await Promise.all(slots.map((s) => s.ready));
   },
   async functions() {
-    return slots[0].ready;
+    return slots[0].call({ type: "describe" });
+  },
+  // The Functions panel: slot 0 tries the code first; only if it loads do the others get it.
+  async setFunctions(source) {
+    if (slots.length === 0) await slotHost.resize(1);
+    const first = await slots[0].call({ type: "functions", source });
+    if (JSON.parse(first).error) return first;
+    panelSource = source;
+    await Promise.all(slots.slice(1).map((s) => s.call({ type: "functions", source })));
+    return first;
   },
   run(index, job, onEmit) {
     return slots[index].run(job, onEmit);

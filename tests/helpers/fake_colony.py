@@ -127,8 +127,12 @@ class FakeColony:
         if msg in ("getfunctionsmsg",):
             return [f for f in self.functions if f["executorname"] == body["executorname"]]
         if msg == "addfunctionmsg":
-            self.functions.append(body["fun"])
-            return body["fun"]
+            fun = dict(body["fun"], functionid=secrets.token_hex(32))
+            self.functions.append(fun)
+            return fun
+        if msg == "removefunctionmsg":
+            self.functions = [f for f in self.functions if f["functionid"] != body["functionid"]]
+            return None
         if msg == "updateexecutormsg":
             return None
         if msg == "assignprocessmsg":

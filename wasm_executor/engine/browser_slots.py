@@ -9,6 +9,7 @@ cross-origin isolated, plus a cancel message for code that is awaiting) and repl
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from .._compat import create_proxy, js_exception_type, slot_host
 from .job import Emit, Job, JobResult
@@ -39,6 +40,11 @@ class BrowserSlots(SlotPool):
             if emit is not None:
                 emit.destroy()
         return JobResult.from_json(str(text))
+
+    async def set_functions(self, source: str) -> dict[str, Any]:
+        """Every slot serves `source` (the page's Functions panel) besides its own functions, or
+        none does: {"functions": [...], "panel": names} or {"error": why it did not load}."""
+        return dict(json.loads(str(await self._host.setFunctions(source))))
 
     async def interrupt(self, slot: int) -> None:
         self._host.interrupt(slot)

@@ -48,7 +48,7 @@ from ..objects import APPROVED, CANCELLED, RUNNING, Executor, Function, Log, Pro
 from ..platform_info import capabilities
 from ..retry import Backoff, Retry, Stopped, pause
 from .job import Emit, Job, JobResult
-from .slots import InlineSlots, SlotLost, SlotPool
+from .slots import FunctionInfo, InlineSlots, SlotLost, SlotPool
 from .stream import ChannelWriter
 
 EventSink = Callable[[Event], None]
@@ -275,10 +275,24 @@ class ColonyExecutor:
         """Register functions and report capabilities; neither failure stops the executor."""
         cfg = self.config
         offered = await self.slots.functions()
+        await self.sync_functions(offered)
         try:
-            known = {f.funcname for f in await self.client.get_functions_by_executor(cfg.colonyname, cfg.executorname, cfg.prvkey)}
+            await self.client.update_executor(cfg.colonyname, cfg.executorname, capabilities(), cfg.prvkey)
+        except RPCError as exc:
+            self.log(f"report capabilities: {exc}")
+        self.emit(Registered(self.executorid, sorted(f.name for f in offered), self.slots.size))
+
+    async def sync_functions(self, offered: list[FunctionInfo]) -> tuple[list[str], list[str]]:
+        """Make the colony's list of our functions what the slots offer, without re-registering:
+        `add_function` for new ones, `remove_function` for ones no longer offered. (added, removed);
+        a refused call is logged and the rest goes on."""
+        cfg = self.config
+        try:
+            known = {f.funcname: f for f in await self.client.get_functions_by_executor(cfg.colonyname, cfg.executorname, cfg.prvkey)}
         except RPCError:
-            known = set()
+            known = {}
+        names = {info.name for info in offered}
+        added, removed = [], []
         for info in offered:
             if info.name in known:
                 continue
@@ -288,13 +302,23 @@ class ColonyExecutor:
             )
             try:
                 await self.client.add_function(fn, cfg.prvkey)
+                added.append(info.name)
             except RPCError as exc:
                 self.log(f"add function {info.name}: {exc}")
-        try:
-            await self.client.update_executor(cfg.colonyname, cfg.executorname, capabilities(), cfg.prvkey)
-        except RPCError as exc:
-            self.log(f"report capabilities: {exc}")
-        self.emit(Registered(self.executorid, sorted(f.name for f in offered), self.slots.size))
+        for name, fn in known.items():
+            if name in names:
+                continue
+            try:
+                await self.client.remove_function(fn.functionid, cfg.prvkey)
+                removed.append(name)
+            except RPCError as exc:
+                self.log(f"remove function {name}: {exc}")
+        return added, removed
+
+    @property
+    def registered(self) -> bool:
+        """Joined and announced: the colony knows our functions."""
+        return self.state in (State.POLLING, State.STOPPING)
 
     # ------------------------------------------------------------------ serving
 
