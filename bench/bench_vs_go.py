@@ -25,20 +25,16 @@ import datetime as dt
 import json
 import os
 import secrets
-import signal
 import statistics
 import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from common import ROOT, dev_env, server_url
+from contenders import Starter, cpython_executor, go_executor, page_executor
 
-from tools.browser import attached, detached_chromium, start_executor, wait_state
+from tools.browser import attached, detached_chromium
 from tools.layout import GO_REFERENCE_BIN, STATE
 from tools.serve import serve_bundle
 from wasm_executor import RUNNING, SUCCESS, WAITING, ColoniesClient, FunctionSpec
@@ -49,82 +45,6 @@ N_LATENCY = int(os.environ.get("BENCH_LATENCY", "50"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 OUT = ROOT / "bench-results"
 CORES = os.cpu_count() or 2
-
-Starter = Callable[[str], contextlib.AbstractAsyncContextManager[None]]
-
-
-# ----------------------------------------------------------------------------- contenders
-
-
-async def _wait_for_line(log: Path, proc: subprocess.Popen[bytes], text: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while text not in log.read_text(errors="replace"):
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{proc.args[0]} did not print {text!r} within {timeout:g} s")
-        await asyncio.sleep(0.05)
-
-
-@contextlib.asynccontextmanager
-async def _process(argv: list[str], ready: str) -> AsyncIterator[None]:
-    with tempfile.NamedTemporaryFile(prefix="bench-", suffix=".log") as log:
-        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-        try:
-            await _wait_for_line(Path(log.name), proc, ready)
-            yield
-        finally:
-            proc.send_signal(signal.SIGINT)
-            try:
-                await asyncio.to_thread(proc.wait, 30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-def go_executor(env: dict[str, str]) -> Starter:
-    url = urlparse(server_url(env))
-
-    def start(etype: str) -> contextlib.AbstractAsyncContextManager[None]:
-        return _process([
-            str(GO_REFERENCE_BIN), "-host", url.hostname or "127.0.0.1", "-port", str(url.port), "-colony",
-            env["COLONIES_COLONY_NAME"], "-colonyprvkey", env["COLONIES_COLONY_PRVKEY"], "-type", etype, "-name", etype,
-        ], ready="polling")
-    return start
-
-
-def cpython_executor(env: dict[str, str], slots: int) -> Starter:
-    def start(etype: str) -> contextlib.AbstractAsyncContextManager[None]:
-        return _process([
-            sys.executable, "-m", "wasm_executor", "--server", server_url(env), "--colony", env["COLONIES_COLONY_NAME"],
-            "--colony-prvkey", env["COLONIES_COLONY_PRVKEY"], "--type", etype, "--name", etype, "--slots", str(slots),
-            "--poll-timeout", "2",
-        ], ready="[polling]")
-    return start
-
-
-def page_executor(env: dict[str, str], page_url: str, slots: int | None) -> Starter:
-    """A page in its own Chromium (its own profile, so its own executor key); `slots=None`: the
-    browser's navigator.hardwareConcurrency."""
-    @contextlib.asynccontextmanager
-    async def start(etype: str) -> AsyncIterator[None]:
-        async with detached_chromium() as endpoint:
-            async with attached(endpoint) as page:
-                n = slots or await page.evaluate("() => navigator.hardwareConcurrency")
-                await start_executor(page, page_url, server_url(env), env["COLONIES_COLONY_NAME"], etype, etype,
-                                     env["COLONIES_COLONY_PRVKEY"], n)
-                await wait_state(page, "polling", timeout=60)
-            # Disconnected: nothing of DevTools is attached while the page is measured.
-            try:
-                yield
-            finally:
-                async with attached(endpoint) as control:
-                    for other in control.context.pages:
-                        if other.url.startswith(page_url):
-                            await other.get_by_role("button", name="Stop Executor").click()
-                            await wait_state(other, "stopped", timeout=30)
-    return start
-
 
 # ----------------------------------------------------------------------------- measuring
 
