@@ -39,6 +39,7 @@ from tools.layout import (
     SERVE_PORT,
     SERVER_PORT,
     STATE,
+    TEST_INDEX_DIR,
     TOOLS,
     TOOLS_BIN,
     USER_NAME,
@@ -53,10 +54,13 @@ PYODIDE_PYTHON = "3.14"
 PG_PORT = 50432  # first choice; another checkout's cluster may hold it (see pg_port)
 ETCD_CLIENT_PORT, ETCD_PEER_PORT, RELAY_PORT = 23100, 24100, 25100
 
-# Pure wheels the browser needs at run time (the wheel's own dependency closure).
-RUNTIME_WHEELS = ["ecdsa==0.19.2", "six==1.17.0"]
-# A small pure package bundled for the tests of `requires` (python build.py build --with …).
+# Pure wheels the browser needs at run time (the wheel's own dependency closure), and micropip,
+# which a slot loads only to install shipped code's `requires` from the page owner's package index.
+RUNTIME_WHEELS = ["ecdsa==0.19.2", "six==1.17.0", "micropip==0.11.1"]
+# A small pure package bundled for the tests of `requires` (python build.py build --with …), and
+# one the bundle lacks, which the tests serve from a package index of their own.
 TEST_EXTRAS = ["more-itertools==11.2.1"]
+TEST_INDEX_WHEELS = ["tomli-w==1.2.0"]
 # Extra wheels that pytest-pyodide's @run_in_pyodide needs inside the bundle.
 PYODIDE_TEST_WHEELS = [
     "pytest==9.1.0",
@@ -734,6 +738,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     py = ensure_venv()
     ensure_chromium()
     cmd_build(argparse.Namespace(with_=TEST_EXTRAS))
+    download_wheels(py, TEST_INDEX_WHEELS, TEST_INDEX_DIR)
     cmd_up()
     say("ruff check")
     lint_rc = subprocess.call([str(py), "-m", "ruff", "check", "."], cwd=ROOT)

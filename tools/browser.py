@@ -44,7 +44,7 @@ async def wait_state(page: Page, *states: str, timeout: float = 60) -> str:
 
 async def start_executor(
     page: Page, url: str, server_url: str, colony: str, name: str, executortype: str, colony_prvkey: str | None,
-    slots: int | None = None, allow_code: bool | None = None,
+    slots: int | None = None, allow_code: bool | None = None, package_index: str | None = None,
 ) -> None:
     """Open the page, wait for Python, fill the form like a person, click Start Executor.
     `allow_code=None` leaves the consent box as the page remembers it."""
@@ -59,6 +59,8 @@ async def start_executor(
     await page.get_by_label("Colony private key").fill(colony_prvkey or "")
     if allow_code is not None:
         await page.get_by_label("Run Python code sent by the colony").set_checked(allow_code)
+    if package_index is not None:
+        await page.get_by_label("Package index URL").fill(package_index)
     await page.get_by_role("button", name="Start Executor").click()
 
 

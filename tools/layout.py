@@ -17,6 +17,7 @@ DIST = ROOT / "dist"
 WEB_OUT = DIST / "web"
 PYODIDE_TEST_OUT = DIST / "pyodide-test"  # the runtime plus the wheels only the in-Pyodide tests load
 ARTIFACTS = ROOT / "test-artifacts"
+TEST_INDEX_DIR = TOOLS / "wheels" / "test-index"  # wheels the tests serve as a package index (not in the bundle)
 
 HOST = "127.0.0.1"
 SERVER_PORT = 50080

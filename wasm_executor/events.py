@@ -160,6 +160,7 @@ class Start:
     colony_prvkey: str | None = None
     slots: int = 1
     allow_code: bool = False  # the owner's consent to run Python code sent by the colony
+    package_index: str = ""  # the owner's package index for shipped code's `requires` (optional)
     admission_url: str = ""  # from a join link: join through the admission service with this invite
     invite: str = ""
     locationname: str = ""

@@ -70,6 +70,15 @@ def _compile_snippet(source: str) -> tuple[Any, Any]:
     return body, (compile(last, filename, "eval") if last is not None else None)
 
 
+_package_index = ""  # a package index the page's owner allows (PEP 503/691 simple API), or none
+
+
+def set_package_index(url: str) -> None:
+    """Where a slot may install what its bundle lacks from (the page's "Package index URL")."""
+    global _package_index
+    _package_index = url.strip().rstrip("/")
+
+
 async def ensure_packages(requires: Any) -> None:
     """Make the distributions `requires` names importable, or fail with a readable reason."""
     if not isinstance(requires, list) or not all(isinstance(r, str) and r.strip() for r in requires):
@@ -81,11 +90,34 @@ async def ensure_packages(requires: Any) -> None:
         for name in names:
             with contextlib.suppress(js_exception_type()):
                 await load_package([name])
+    why = ""
+    if in_pyodide() and _package_index and [n for n in names if not _installed(n)]:
+        why = await _install_from_index([r for r in requires if not _installed(_dist_name(r))])
     missing = [n for n in names if not _installed(n)]
     if missing:
-        where = ("this page's bundle does not carry (its owner adds it with `python build.py build --with NAME`)"
-                 if in_pyodide() else "this executor does not have installed")
+        if not in_pyodide():
+            where = "this executor does not have installed"
+        elif _package_index:
+            where = f"neither this page's bundle nor its package index {_package_index} has ({why})"
+        else:
+            where = "this page's bundle does not carry (its owner adds it with `python build.py build --with NAME`)"
         raise FunctionError(f"python: requires {', '.join(missing)}, which {where}")
+
+
+async def _install_from_index(requirements: list[str]) -> str:
+    """micropip (bundled) installs pure-Python wheels, dependencies included, from the owner's index
+    only: never from PyPI or a CDN. "" when it worked, else why not (the caller names what is missing)."""
+    with contextlib.suppress(js_exception_type()):
+        await load_package(["micropip"])
+    try:
+        import micropip  # type: ignore[import-not-found]
+    except ImportError:
+        return "the bundle has no micropip"
+    try:
+        await micropip.install(requirements, index_urls=[_package_index])
+    except Exception as exc:
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return ""
 
 
 def _dist_name(requirement: str) -> str:

@@ -11,6 +11,7 @@ import json
 import traceback
 from typing import Any
 
+from . import shipped
 from .engine.job import Job, JobResult, run_job
 from .engine.slots import describe_registry
 from .functions import FunctionRegistry, default_registry, load_functions
@@ -36,6 +37,11 @@ def load_own_functions(source: str) -> None:
 
 def ready_json() -> str:
     return json.dumps({"functions": [f.to_dict() for f in describe_registry(registry)], "notes": notes, "panel": _panel})
+
+
+def set_package_index(url: str) -> None:
+    """The page owner's package index, for `requires` the bundle cannot meet (see shipped)."""
+    shipped.set_package_index(url)
 
 
 def set_panel_functions(source: str) -> str:

@@ -3,6 +3,7 @@
 // Messages in:  {type: "init", interrupt: Uint8Array over a SharedArrayBuffer, or null, functions: panel code}
 //               {type: "run", id, job: JSON text} | {type: "cancel"}
 //               {type: "functions", id, source} (the Functions panel's code) | {type: "describe", id}
+//               {type: "index", url} (the owner's package index for `requires`; also in init)
 // Messages out: {type: "ready", info: JSON text} | {type: "failed", message} | {type: "result", id, result: JSON text}
 //               {type: "emit", id, item: JSON text}  (each item a streaming function yields, as it is made)
 import { bootPython, errorText } from "./pyodide-boot.mjs";
@@ -25,19 +26,20 @@ lockDown();
 let runner = null;
 let booting = null;
 
-async function boot(interrupt, panel) {
+async function boot(interrupt, panel, index) {
   const pyodide = await bootPython();
   if (interrupt) pyodide.setInterruptBuffer(interrupt);  // KeyboardInterrupt in running Python code
   runner = pyodide.pyimport("wasm_executor.slot_worker");
   const own = await fetch(new URL("./functions.py", import.meta.url));
   if (own.ok) runner.load_own_functions(await own.text());
-  if (panel) runner.set_panel_functions(panel);  // a slot started after the panel was applied serves it too
+  if (panel) runner.set_panel_functions(panel);
+  if (index) runner.set_package_index(index);  // a slot started after the panel was applied serves it too
   self.postMessage({ type: "ready", info: runner.ready_json() });
 }
 
 self.onmessage = async ({ data }) => {
   if (data.type === "init") {
-    booting = boot(data.interrupt, data.functions).catch((err) => self.postMessage({ type: "failed", message: errorText(err) }));
+    booting = boot(data.interrupt, data.functions, data.index).catch((err) => self.postMessage({ type: "failed", message: errorText(err) }));
   } else if (data.type === "run") {
     await booting;
     const emit = (item) => self.postMessage({ type: "emit", id: data.id, item });
@@ -47,6 +49,9 @@ self.onmessage = async ({ data }) => {
     await booting;
     const result = data.type === "functions" ? runner.set_panel_functions(data.source) : runner.ready_json();
     self.postMessage({ type: "result", id: data.id, result });
+  } else if (data.type === "index") {
+    await booting;
+    runner.set_package_index(data.url);
   } else if (data.type === "cancel") {
     if (runner) runner.cancel();
   }

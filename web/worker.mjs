@@ -10,6 +10,7 @@ import * as keystore from "./keystore.mjs";
 const post = (msg) => self.postMessage(msg);
 const SLOT_URL = workerURL("./slot.mjs", import.meta.url);
 let panelSource = "";  // the Functions panel's code every slot serves, fresh ones included
+let packageIndex = "";  // the owner's package index for `requires`, told to every slot
 
 class Slot {
   constructor(index) {
@@ -41,7 +42,7 @@ class Slot {
       event.preventDefault();
       this.fail(new Error(`slot ${index} crashed: ${event.message}`));
     };
-    this.worker.postMessage({ type: "init", interrupt: this.interrupt, functions: panelSource });
+    this.worker.postMessage({ type: "init", interrupt: this.interrupt, functions: panelSource, index: packageIndex });
   }
 
   async run(job, onEmit) {
@@ -86,6 +87,10 @@ const slotHost = {
   },
   async functions() {
     return slots[0].call({ type: "describe" });
+  },
+  setPackageIndex(url) {
+    packageIndex = url;
+    for (const slot of slots) slot.worker.postMessage({ type: "index", url });
   },
   // The Functions panel: slot 0 tries the code first; only if it loads do the others get it.
   async setFunctions(source) {

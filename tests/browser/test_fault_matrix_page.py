@@ -15,7 +15,7 @@ import pytest
 from playwright.async_api import Browser
 
 from tests.helpers.colony import unique
-from tests.helpers.proxy import OutageProxy
+from tests.helpers.proxy import OutageProxy, slow_cut_and_flapping
 from tools.browser import start_executor, wait_state
 from tools.layout import ARTIFACTS, ROOT
 from wasm_executor import RUNNING, SUCCESS, ColoniesClient, FunctionSpec
@@ -51,20 +51,7 @@ async def test_slow_cut_flapping_and_restarted_server_lose_nothing_on_the_page(
         assert await wait_state(page, "polling", "error", timeout=120) == "polling"
         await submit(10)
         await done_at_least(5)
-        proxy.delay = 3.0  # every reply 3 s late
-        await submit(10)
-        await asyncio.sleep(8)
-        proxy.delay = 0.0
-        proxy.truncate = True  # every reply cut in the middle
-        await submit(10)
-        await asyncio.sleep(4)
-        proxy.truncate = False
-        for _ in range(5):  # 1 s flaps
-            await submit(4)
-            await proxy.cut()
-            await asyncio.sleep(1)
-            await proxy.start()
-            await asyncio.sleep(1)
+        await slow_cut_and_flapping(proxy, submit)
         await done_at_least(len(ps), 120)
 
         # The real server killed, with work queued, and started again.

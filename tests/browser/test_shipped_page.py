@@ -3,12 +3,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import http.server
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import ClassVar
+
 import pytest
 from playwright.async_api import Browser
 
 from tests.helpers.colony import unique
 from tools.browser import start_executor, wait_state
-from tools.layout import ARTIFACTS
+from tools.layout import ARTIFACTS, TEST_INDEX_DIR
 from wasm_executor import RUNNING, SUCCESS, ColoniesClient, Pool, RemoteError
 from wasm_executor.shipped import NOT_ALLOWED
 
@@ -140,6 +150,73 @@ async def test_shipped_code_cannot_reach_the_key_store_or_start_workers(browser:
         pool = Pool(client, colony.name, colony.user_prvkey, executortype=etype)
         assert await pool.run(reach_for_the_key) == dict.fromkeys(
             ["indexedDB", "caches", "Worker", "SharedWorker", "IDBFactory", "policy"], False)
+    finally:
+        await ctx.close()
+        colony.cli("executor", "remove", "--name", name, prvkey=colony.colony_prvkey)
+
+
+def toml_of(data):
+    import tomli_w  # not in the bundle: installed from the page owner's package index
+
+    return tomli_w.dumps(data)
+
+
+class IndexHandler(http.server.SimpleHTTPRequestHandler):
+    """A static PEP 503 index that pages of another origin may read (CORS)."""
+
+    seen: ClassVar[list[str]] = []  # request lines, for the test to check
+
+    def end_headers(self) -> None:
+        self.send_header("Access-Control-Allow-Origin", "*")
+        super().end_headers()
+
+    def log_message(self, _format: str, *args: object) -> None:
+        self.seen.append(str(args[0]))
+
+
+@contextlib.contextmanager
+def package_index(root: Path) -> Iterator[str]:
+    """The wheels `python build.py test` put in TEST_INDEX_DIR, as a simple index on a free port."""
+    wheels = sorted(TEST_INDEX_DIR.glob("*.whl"))
+    assert wheels, f"{TEST_INDEX_DIR} is empty: run `python build.py test` (it downloads the test index's wheels)"
+    (root / "files").mkdir()
+    for wheel in wheels:
+        shutil.copy2(wheel, root / "files" / wheel.name)
+        project = wheel.name.split("-")[0].replace("_", "-").lower()
+        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+        (root / "simple" / project).mkdir(parents=True)
+        (root / "simple" / project / "index.html").write_text(
+            f'<!DOCTYPE html><html><body><a href="../../files/{wheel.name}#sha256={digest}">{wheel.name}</a></body></html>')
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(IndexHandler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/simple"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_requires_installs_what_the_bundle_lacks_from_the_owners_package_index(
+    browser: Browser, colony, page_url: str, client: ColoniesClient, tmp_path: Path,
+) -> None:
+    ctx = await browser.new_context()
+    page = await ctx.new_page()
+    name = etype = unique("wasm-index")
+    IndexHandler.seen = []
+    try:
+        with package_index(tmp_path) as index_url:
+            await start_executor(page, page_url, colony.url, colony.name, name, etype, colony.colony_prvkey, 1,
+                                 allow_code=True, package_index=index_url)
+            assert await wait_state(page, "polling", "error", timeout=120) == "polling"
+            pool = Pool(client, colony.name, colony.user_prvkey, executortype=etype)
+            assert await pool.run(toml_of, {"answer": 42}, requires=["tomli-w"]) == "answer = 42\n"
+            with pytest.raises(RemoteError) as caught:
+                await pool.run(needs_sympy, requires=["sympy"])
+            assert caught.value.message.startswith(
+                f"python: requires sympy, which neither this page's bundle nor its package index {index_url} has (")
+        assert any("/simple/tomli-w/" in line for line in IndexHandler.seen)
+        assert any(line.startswith("GET /files/tomli_w-") for line in IndexHandler.seen)
     finally:
         await ctx.close()
         colony.cli("executor", "remove", "--name", name, prvkey=colony.colony_prvkey)

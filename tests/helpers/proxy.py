@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlparse
 
 
@@ -68,3 +69,22 @@ class OutageProxy:
 
         await asyncio.gather(pipe(reader, up_writer, False), pipe(up_reader, writer, True))
         self._writers -= {writer, up_writer}
+
+
+async def slow_cut_and_flapping(proxy: OutageProxy, submit: Callable[[int], Awaitable[None]]) -> None:
+    """The fault matrix's network faults in turn, work submitted during each: every reply 3 s late
+    (past a 2 s client timeout) for 8 s, every reply cut in the middle for 4 s, then five 1 s flaps."""
+    proxy.delay = 3.0
+    await submit(10)
+    await asyncio.sleep(8)
+    proxy.delay = 0.0
+    proxy.truncate = True
+    await submit(10)
+    await asyncio.sleep(4)
+    proxy.truncate = False
+    for _ in range(5):
+        await submit(4)
+        await proxy.cut()
+        await asyncio.sleep(1)
+        await proxy.start()
+        await asyncio.sleep(1)

@@ -9,7 +9,7 @@ import asyncio
 
 import pytest
 
-from tests.helpers.proxy import OutageProxy
+from tests.helpers.proxy import OutageProxy, slow_cut_and_flapping
 from tests.integration.test_executor_runtime import Recorder, config_for, spec_for
 from wasm_executor import RUNNING, SUCCESS, ColoniesClient
 from wasm_executor.engine import ColonyExecutor
@@ -38,20 +38,7 @@ async def test_slow_server_cut_replies_and_flaps_lose_nothing(colony, client: Co
         await rec.wait_for(lambda: State.POLLING in rec.states(), 60)
         await submit(10)
         await rec.wait_for(lambda: executor.done >= 5)
-        proxy.delay = 3.0  # slower than the client waits
-        await submit(10)
-        await asyncio.sleep(8)
-        proxy.delay = 0.0
-        proxy.truncate = True  # every reply cut in the middle
-        await submit(10)
-        await asyncio.sleep(4)
-        proxy.truncate = False
-        for _ in range(5):  # 1 s flaps
-            await submit(4)
-            await proxy.cut()
-            await asyncio.sleep(1)
-            await proxy.start()
-            await asyncio.sleep(1)
+        await slow_cut_and_flapping(proxy, submit)
         await rec.wait_for(lambda: all(rec.ended(p.processid) for p in ps), 120)
     finally:
         executor.stop(now=True)

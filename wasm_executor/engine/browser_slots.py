@@ -46,6 +46,10 @@ class BrowserSlots(SlotPool):
         none does: {"functions": [...], "panel": names} or {"error": why it did not load}."""
         return dict(json.loads(str(await self._host.setFunctions(source))))
 
+    def set_package_index(self, url: str) -> None:
+        """Where slots may install `requires` their bundle lacks from ("" for nowhere)."""
+        self._host.setPackageIndex(url)
+
     async def interrupt(self, slot: int) -> None:
         self._host.interrupt(slot)
 
