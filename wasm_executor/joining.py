@@ -8,7 +8,7 @@ holds the colony key, wasm_executor/admission) adds and approves it. The protoco
     POST {admission}/join  {"join": {...JOIN_FIELDS}, "signature": "<hex>"}
          -> 200 {"executorid", "executorname", "colonyname", "readmitted": bool}
          -> 4xx {"error": "<sentence>", "reason": "<word>"}  (a refusal: retrying will not help)
-         -> 429 / 5xx                                       (busy or broken: try again later)
+         -> 409 (the challenge is stale), 429, 5xx           (try again: a new challenge, later)
 
 The signature is over `signed_text(join)`: the join's fields as canonical JSON, so the name,
 type and invite are bound to the proof and to that one challenge.
@@ -90,7 +90,7 @@ def _reply(status: int, text: str) -> dict[str, Any]:
     if status == 200:
         return data
     message = str(data.get("error") or text[:200] or f"HTTP {status}")
-    if status == 429 or status >= 500:
+    if status in (409, 429) or status >= 500:
         raise AdmissionUnavailable(f"the admission service is unavailable: {message}", status)
     raise AdmissionRefused(str(data.get("reason") or f"HTTP {status}"), message)
 

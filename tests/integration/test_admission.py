@@ -112,19 +112,19 @@ async def test_each_bad_join_is_refused_with_its_reason_and_the_colony_is_unchan
             "executorid": gen_id(claimed), "executorname": unique("forged"), "executortype": executortype, "locationname": ""}
     forged = json.dumps({"join": join, "signature": gen_signature(signed_text(join), signer)})
     status, text = await transport.post(f"{service.url}/join", forged, 10)
-    # The same challenge cannot be used twice, even with a good signature.
+    # The same challenge cannot be used twice, even with a good signature (a joiner would ask for a new one).
     replay, replay_text = await transport.post(
         f"{service.url}/join", json.dumps({"join": join, "signature": gen_signature(signed_text(join), claimed)}), 10)
     await transport.aclose()
     assert (status, json.loads(text)["reason"]) == (403, "bad proof")
-    assert (replay, json.loads(replay_text)["reason"]) == (403, "bad proof")
+    assert (replay, json.loads(replay_text)["reason"]) == (409, "stale challenge")
 
     after = await names_in_colony(colony, client)
     added = {n for n in after if n not in before}
     assert len(added) == 1  # the one good join above; no refusal added or replaced an executor
     assert "5" in service.cli("list").stdout and "0/5" in service.cli("list").stdout  # refusals spent nothing
     journal = service.cli("log", "-n", "50").stdout
-    for reason in [*refusals, "bad proof"]:
+    for reason in [*refusals, "bad proof", "stale challenge"]:
         assert f"refused ({reason})" in journal
 
 

@@ -121,3 +121,16 @@ def test_allowed_origins_are_exact_or_any_port_of_a_named_host() -> None:
     for other in ("https://lab.example.org:8443", "http://127.0.0.1", "http://127.0.0.1:*", "http://127.0.0.10:80",
                   "https://evil.example", "null"):
         assert not service.allows(other), other
+
+
+def test_a_refusal_stops_a_join_and_a_stale_challenge_or_a_busy_service_is_retried() -> None:
+    from wasm_executor.errors import TransportError
+    from wasm_executor.joining import AdmissionRefused, _reply
+
+    assert _reply(200, '{"executorid": "x"}') == {"executorid": "x"}
+    with pytest.raises(AdmissionRefused) as refused:
+        _reply(403, '{"reason": "expired", "error": "invite ab12 expired at …"}')
+    assert (refused.value.reason, str(refused.value)) == ("expired", "invite ab12 expired at …")
+    for status in (409, 429, 502, 503):  # the executor's Retry retries transport errors
+        with pytest.raises(TransportError):
+            _reply(status, '{"reason": "stale challenge", "error": "ask again"}')

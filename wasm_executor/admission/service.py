@@ -153,8 +153,8 @@ class AdmissionService:
             return self._refused(status, decision, executorid, name, remote)
 
         expiry = self._challenges.pop(fields["challenge"], None)
-        if expiry is None or expiry < time.monotonic():
-            return refused(refuse("bad proof", "the challenge is unknown, used or expired: ask for a new one"))
+        if expiry is None or expiry < time.monotonic():  # also after a restart of this service: the joiner asks again
+            return refused(refuse("stale challenge", "the challenge is unknown, used or expired: ask for a new one"), 409)
         try:
             signer = recid(signed_text(fields), signature)
         except CryptoError as exc:
