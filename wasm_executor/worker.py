@@ -137,8 +137,23 @@ async def _run(executor: ColonyExecutor) -> None:
         await executor.client.aclose()
 
 
-def handle(message: Any) -> None:
+def queue_functions(source: str) -> None:
+    """Apply the panel's code once any earlier application is over: in the order the page sent them."""
     global _functions
+    previous = _functions
+
+    async def after_previous() -> None:
+        if previous is not None:
+            await asyncio.gather(previous, return_exceptions=True)
+        try:
+            await apply_functions(source)
+        except Exception as exc:
+            post(FunctionsChanged(error=f"{type(exc).__name__}: {exc}"))
+
+    _functions = asyncio.ensure_future(after_previous())
+
+
+def handle(message: Any) -> None:
     try:
         command = parse_command(message.to_py() if hasattr(message, "to_py") else dict(message))
     except CommandError as exc:
@@ -152,14 +167,4 @@ def handle(message: Any) -> None:
     elif isinstance(command, Stop) and _executor is not None:
         _executor.stop(now=command.now)
     elif isinstance(command, Functions):
-        previous = _functions
-
-        async def after_previous() -> None:  # one application at a time, in the order sent
-            if previous is not None:
-                await asyncio.gather(previous, return_exceptions=True)
-            try:
-                await apply_functions(command.source)
-            except Exception as exc:
-                post(FunctionsChanged(error=f"{type(exc).__name__}: {exc}"))
-
-        _functions = asyncio.ensure_future(after_previous())
+        queue_functions(command.source)

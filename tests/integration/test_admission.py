@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -185,3 +186,23 @@ async def test_the_service_that_build_up_started_admits_by_its_link(colony) -> N
     async with running(cfg) as (executor, _):
         assert executor.state == State.POLLING
         assert (await colony.exec(executortype, "multiply", "7", "6"))[:2] == (0, "42")
+
+
+async def test_a_hundred_executors_join_from_one_link_and_the_hundred_and_first_is_refused(colony, client, tmp_path) -> None:
+    with admission_service(colony, tmp_path / "lab.db", rate=1000) as service:
+        executortype = unique("labtype")
+        _, text, _ = service.invite("--uses", "100", "--type", executortype)
+        keys = [gen_prvkey() for _ in range(100)]
+        names = [f"lab-{i:03d}-{executortype}" for i in range(100)]
+        started = time.monotonic()
+        outcomes = await asyncio.gather(*(try_join(service, colony, text, executortype, name, key)
+                                          for name, key in zip(names, keys, strict=True)))
+        took = time.monotonic() - started
+        assert outcomes == ["admitted"] * 100
+        assert await try_join(service, colony, text, executortype) == "used up"
+        members = {e.executorname: e for e in await client.get_executors(colony.name, colony.user_prvkey)}
+        assert all(members[n].state == APPROVED and members[n].executorid == gen_id(k) for n, k in zip(names, keys, strict=True))
+        assert "100/100" in service.cli("list").stdout
+        print(f"\n100 joins through the admission service in {took:.1f} s")
+        for name in names:
+            await client.remove_executor(colony.name, name, colony.colony_prvkey)
