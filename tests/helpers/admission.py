@@ -69,7 +69,7 @@ class Admission:
 
 @contextlib.contextmanager
 def admission_service(colony: Colony, db: Path, page_url: str = "http://127.0.0.1:8000/",
-                      rate: float | None = None) -> Iterator[Admission]:
+                      rate: float | None = None, burst: float | None = None) -> Iterator[Admission]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, **colony.env, "WASM_ADMISSION_DB": str(db), "WASM_ADMISSION_URL": url, "WASM_PAGE_URL": page_url}
@@ -77,6 +77,8 @@ def admission_service(colony: Colony, db: Path, page_url: str = "http://127.0.0.
     args = ["--port", str(port), "--allow-origin", f"{origin[0]}//{origin[2]}"]
     if rate is not None:
         args += ["--rate", str(rate)]
+    if burst is not None:
+        args += ["--burst", str(burst)]
     service = Admission(url, db, env, args)
     service.start()
     try:

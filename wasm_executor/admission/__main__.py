@@ -59,7 +59,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     s.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
                    help="a page origin allowed to join, e.g. https://lab.example.org or http://127.0.0.1:* "
                         "(repeatable; default: the origin of $WASM_PAGE_URL)")
-    s.add_argument("--rate", type=float, default=5.0, help="requests per second per client address, after a burst of 40")
+    s.add_argument("--rate", type=float, default=5.0, help="requests per second per client address (default 5)")
+    s.add_argument("--burst", type=float, default=40.0,
+                   help="requests a client address may make at once before --rate applies (default 40; "
+                        "a lab behind one NAT address needs about 2 per machine)")
     i = sub.add_parser("invite", help="make an invite and print its join link")
     i.add_argument("--uses", type=int, default=1, help="how many executors it admits (default 1)")
     i.add_argument("--expires", type=duration, default=duration("24h"), help="e.g. 30m, 24h, 7d (default 24h)")
@@ -128,7 +131,7 @@ async def serve(args: argparse.Namespace, store: Store) -> int:
               flush=True)
     origins = tuple(args.allow_origin) or (_origin(_env("WASM_PAGE_URL", "http://127.0.0.1:8000/")),)
     async with ColoniesClient(args.server) as client:
-        service = AdmissionService(store, client, args.colony, colony_prvkey, member, origins, rate=args.rate)
+        service = AdmissionService(store, client, args.colony, colony_prvkey, member, origins, rate=args.rate, burst=args.burst)
         runner = web.AppRunner(service.app(), access_log=None)
         await runner.setup()
         await web.TCPSite(runner, args.host, args.port).start()
