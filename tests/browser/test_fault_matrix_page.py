@@ -1,6 +1,7 @@
 """The fault matrix for the page (test_fault_matrix.py has it for CPython; the 10 s outage is in
-test_engine_page.py): a slow server, replies cut in the middle, 1 s flaps, and the real server
-killed and restarted, all while one page serves through a proxy. Checked from the server's
+test_engine_page.py): a server whose replies come after the page's requests gave up, replies cut
+in the middle, 1 s flaps, and the real server killed and restarted, all while one page serves
+through a proxy. Checked from the server's
 records: every process succeeded once with its own output, none was retried, none is left RUNNING."""
 
 from __future__ import annotations
@@ -51,7 +52,18 @@ async def test_slow_cut_flapping_and_restarted_server_lose_nothing_on_the_page(
         assert await wait_state(page, "polling", "error", timeout=120) == "polling"
         await submit(10)
         await done_at_least(5)
-        await slow_cut_and_flapping(proxy, submit)
+        details: set[str] = set()  # what the page said meanwhile
+
+        async def watch() -> None:
+            while True:
+                details.add(await page.text_content("#detail") or "")
+                await asyncio.sleep(0.5)
+
+        watcher = asyncio.create_task(watch())
+        # The page's requests give up after 30 s (a long-poll after its 10 s plus 10): replies come 31 s late.
+        await slow_cut_and_flapping(proxy, submit, late=31.0, slow_for=40.0)
+        watcher.cancel()
+        assert any("no answer from" in d and "within 20 s" in d for d in details), details
         await done_at_least(len(ps), 120)
 
         # The real server killed, with work queued, and started again.

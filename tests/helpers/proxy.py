@@ -71,12 +71,15 @@ class OutageProxy:
         self._writers -= {writer, up_writer}
 
 
-async def slow_cut_and_flapping(proxy: OutageProxy, submit: Callable[[int], Awaitable[None]]) -> None:
-    """The fault matrix's network faults in turn, work submitted during each: every reply 3 s late
-    (past a 2 s client timeout) for 8 s, every reply cut in the middle for 4 s, then five 1 s flaps."""
-    proxy.delay = 3.0
+async def slow_cut_and_flapping(
+    proxy: OutageProxy, submit: Callable[[int], Awaitable[None]], late: float = 3.0, slow_for: float = 8.0,
+) -> None:
+    """The fault matrix's network faults in turn, work submitted during each: every reply `late` s
+    late (past the client's timeout) for `slow_for` s, every reply cut in the middle for 4 s, then
+    five 1 s flaps."""
+    proxy.delay = late
     await submit(10)
-    await asyncio.sleep(8)
+    await asyncio.sleep(slow_for)
     proxy.delay = 0.0
     proxy.truncate = True
     await submit(10)
