@@ -22,6 +22,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from tools.colonies_cli import DEMO_CALLS, exec_argv, run_cli
@@ -371,12 +372,20 @@ def server_env(keys: dict[str, str]) -> dict[str, str]:
     }
 
 
-def health_ok(timeout: float = 1.0) -> bool:
+def answers_200(url: str, timeout: float = 1.0) -> bool:
     try:
-        with urllib.request.urlopen(f"http://{HOST}:{SERVER_PORT}/health", timeout=timeout) as r:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
             return r.status == 200
     except (urllib.error.URLError, OSError):
         return False
+
+
+def health_ok() -> bool:
+    return answers_200(f"http://{HOST}:{SERVER_PORT}/health")
+
+
+def admission_ok() -> bool:
+    return answers_200(f"http://{HOST}:{ADMISSION_PORT}/health")
 
 
 def pid_alive(pid: int) -> bool:
@@ -400,12 +409,32 @@ def read_pid(name: str) -> int | None:
     return None
 
 
+def start_daemon(
+    name: str, step: str, cmd: list[str], env: dict[str, str], healthy: Callable[[], bool], timeout: float, poll: float,
+) -> None:
+    """Run `cmd` in its own session from the checkout, output to .colonies/NAME.log, pid in NAME.pid;
+    return once `healthy()`. Fail with the log's tail if it exits, or after `timeout` s unhealthy."""
+    log = open(STATE / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child process
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ, **env), stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    (STATE / f"{name}.pid").write_text(str(proc.pid))
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            tail = (STATE / f"{name}.log").read_text(errors="replace")[-3000:]
+            raise StepFailed(f"step '{step}' failed: {' '.join(cmd)} exited {proc.returncode}\n{tail}")
+        if healthy():
+            return
+        time.sleep(poll)
+    proc.terminate()
+    raise StepFailed(f"step '{step}': /health did not answer 200 within {timeout:g} s (see .colonies/{name}.log)")
+
+
 def start_server(exe: Path, env: dict[str, str]) -> None:
     if read_pid("server") and health_ok():
         return
     etcd_dir = STATE / "etcd"
     etcd_dir.mkdir(parents=True, exist_ok=True)
-    log = open(STATE / "server.log", "ab")  # noqa: SIM115 - handed to the child process
     cmd = [
         str(exe), "server", "start", "--initdb", "--port", str(SERVER_PORT),
         "--etcdname", "server1", "--etcdhost", HOST,
@@ -413,18 +442,7 @@ def start_server(exe: Path, env: dict[str, str]) -> None:
         "--relayport", str(RELAY_PORT), "--etcddatadir", str(etcd_dir), "--insecure",
     ]
     say(f"starting the ColonyOS server on {HOST}:{SERVER_PORT} (log: .colonies/server.log)")
-    proc = subprocess.Popen(cmd, env=dict(os.environ, **env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    (STATE / "server.pid").write_text(str(proc.pid))
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            tail = (STATE / "server.log").read_text(errors="replace")[-3000:]
-            raise StepFailed(f"step 'start server' failed: {' '.join(cmd)} exited {proc.returncode}\n{tail}")
-        if health_ok():
-            return
-        time.sleep(0.5)
-    proc.terminate()
-    raise StepFailed("step 'start server': /health did not answer 200 within 90 s (see .colonies/server.log)")
+    start_daemon("server", "start server", cmd, env, health_ok, timeout=90, poll=0.5)
 
 
 def bootstrap(env: dict[str, str], keys: dict[str, str]) -> None:
@@ -452,36 +470,16 @@ def admission_env() -> dict[str, str]:
     }
 
 
-def admission_ok() -> bool:
-    try:
-        with urllib.request.urlopen(f"http://{HOST}:{ADMISSION_PORT}/health", timeout=1) as r:
-            return r.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 def start_admission(py: Path, env: dict[str, str]) -> None:
     """The admission service (join by link) beside the server; it keeps its invites in .colonies/admission.db."""
     if read_pid("admission") and admission_ok():
         return
     if not port_free(ADMISSION_PORT):
         raise StepFailed(f"step 'start admission service': port {ADMISSION_PORT} on {HOST} is taken by another program")
-    log = open(STATE / "admission.log", "ab")  # noqa: SIM115 - handed to the child process
     # Pages served from this machine on any port (`demo --port N`, the tests' own servers) may join.
     cmd = [str(py), "-m", "wasm_executor.admission", "serve", "--port", str(ADMISSION_PORT), "--allow-origin", f"http://{HOST}:*"]
     say(f"starting the admission service on {HOST}:{ADMISSION_PORT} (log: .colonies/admission.log)")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ, **env), stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    (STATE / "admission.pid").write_text(str(proc.pid))
-    for _ in range(100):
-        if proc.poll() is not None:
-            tail = (STATE / "admission.log").read_text(errors="replace")[-2000:]
-            raise StepFailed(f"step 'start admission service' failed: {' '.join(cmd)} exited {proc.returncode}\n{tail}")
-        if admission_ok():
-            return
-        time.sleep(0.1)
-    proc.terminate()
-    raise StepFailed("step 'start admission service': /health did not answer within 10 s (see .colonies/admission.log)")
+    start_daemon("admission", "start admission service", cmd, env, admission_ok, timeout=10, poll=0.1)
 
 
 def cmd_up(_: argparse.Namespace | None = None) -> int:
