@@ -21,19 +21,12 @@ from .engine.process_slots import ProcessSlots
 from .events import Event, State, describe
 from .joining import parse_join_link
 from .terminal import safe_line
-from .urls import BadServerURL, check_server_url
-
-
-def _default_server() -> str:
-    host = os.environ.get("COLONIES_SERVER_HOST", "127.0.0.1")
-    port = os.environ.get("COLONIES_SERVER_PORT", "50080")
-    scheme = "https" if os.environ.get("COLONIES_TLS", "false").lower() == "true" else "http"
-    return f"{scheme}://{host}:{port}"
+from .urls import BadServerURL, check_server_url, server_url_from_env
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m wasm_executor", description=(__doc__ or "").splitlines()[0])
-    p.add_argument("--server", default=_default_server(), help="server URL (default from COLONIES_SERVER_*)")
+    p.add_argument("--server", default=server_url_from_env(), help="server URL (default from COLONIES_SERVER_*)")
     p.add_argument("--colony", default=os.environ.get("COLONIES_COLONY_NAME", "dev"), help="colony name")
     p.add_argument("--name", default=None, help="executor name (default: cli-<first 8 of its ID>)")
     p.add_argument("--type", default="wasm", dest="executortype", help="executor type (default: wasm)")

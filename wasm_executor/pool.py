@@ -245,15 +245,17 @@ class Pool:
 
     async def _read_stream(self, process: Process, items: asyncio.Queue[tuple[bool, Any]]) -> None:
         """Put the channel's items in `items` until the stream ends or the process does; then (True, None)."""
-        after = 0
+        after, ended = 0, False
 
         def take(entries: list[ChannelEntry]) -> bool:
-            nonlocal after
+            """Queue the new items; False (stop listening) once the end or the error is there."""
+            nonlocal after, ended
             for entry in entries:
                 if entry.sequence <= after:
                     continue
                 after = entry.sequence
                 if entry.type in ("end", "error"):
+                    ended = True
                     return False
                 items.put_nowait((False, json.loads(entry.payload_bytes())))
             return True
@@ -267,15 +269,8 @@ class Pool:
                     with contextlib.suppress(RequestTimeout):
                         await self.client.subscribe_process(process, RUNNING, 10, self.prvkey)
                     continue
-                ended = False
-
-                def until_end(entries: list[ChannelEntry]) -> bool:
-                    nonlocal ended
-                    ended = not take(entries)
-                    return not ended
-
                 try:
-                    await self.client.subscribe_channel(process.processid, STREAM_CHANNEL, after, 30, self.prvkey, until_end)
+                    await self.client.subscribe_channel(process.processid, STREAM_CHANNEL, after, 30, self.prvkey, take)
                 except RPCError:
                     await asyncio.sleep(0.5)  # the channel is gone (the process ended) or the server is away: look again
                 if ended:

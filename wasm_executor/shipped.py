@@ -90,10 +90,11 @@ async def ensure_packages(requires: Any) -> None:
         for name in names:
             with contextlib.suppress(js_exception_type()):
                 await load_package([name])
-    why = ""
-    if in_pyodide() and _package_index and [n for n in names if not _installed(n)]:
-        why = await _install_from_index([r for r in requires if not _installed(_dist_name(r))])
     missing = [n for n in names if not _installed(n)]
+    why = ""
+    if missing and in_pyodide() and _package_index:
+        why = await _install_from_index([r for r, n in zip(requires, names, strict=True) if n in missing])
+        missing = [n for n in missing if not _installed(n)]
     if missing:
         if not in_pyodide():
             where = "this executor does not have installed"

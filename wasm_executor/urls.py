@@ -8,7 +8,15 @@ fetch error it gives says nothing useful, so we say it first.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from urllib.parse import urlsplit
+
+
+def server_url_from_env(env: Mapping[str, str] = os.environ) -> str:
+    """The server that COLONIES_SERVER_HOST, COLONIES_SERVER_PORT and COLONIES_TLS name (the CLI's variables)."""
+    scheme = "https" if env.get("COLONIES_TLS", "false").lower() == "true" else "http"
+    return f"{scheme}://{env.get('COLONIES_SERVER_HOST', '127.0.0.1')}:{env.get('COLONIES_SERVER_PORT', '50080')}"
 
 
 class BadServerURL(ValueError):

@@ -32,8 +32,8 @@ async function boot(interrupt, panel, index) {
   runner = pyodide.pyimport("wasm_executor.slot_worker");
   const own = await fetch(new URL("./functions.py", import.meta.url));
   if (own.ok) runner.load_own_functions(await own.text());
-  if (panel) runner.set_panel_functions(panel);
-  if (index) runner.set_package_index(index);  // a slot started after the panel was applied serves it too
+  if (panel) runner.set_panel_functions(panel);  // a slot started after the panel was applied serves it too
+  if (index) runner.set_package_index(index);
   self.postMessage({ type: "ready", info: runner.ready_json() });
 }
 

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from ..crypto import CryptoError, gen_id
 from ..joining import JoinLink
+from ..urls import server_url_from_env
 from .store import Store
 
 DEFAULT_PORT = 50081
@@ -42,11 +43,6 @@ def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
-def _server_default() -> str:
-    scheme = "https" if _env("COLONIES_TLS", "false").lower() == "true" else "http"
-    return f"{scheme}://{_env('COLONIES_SERVER_HOST', '127.0.0.1')}:{_env('COLONIES_SERVER_PORT', '50080')}"
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m wasm_executor.admission", description=(__doc__ or "").splitlines()[0])
     p.add_argument("--db", default=_env("WASM_ADMISSION_DB", "admission.db"), help="the SQLite file (default: $WASM_ADMISSION_DB)")
@@ -55,7 +51,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     s = sub.add_parser("serve", help="run the service")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=DEFAULT_PORT)
-    s.add_argument("--server", default=_server_default(), help="the ColonyOS server (default from COLONIES_SERVER_*)")
+    s.add_argument("--server", default=server_url_from_env(), help="the ColonyOS server (default from COLONIES_SERVER_*)")
     s.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
                    help="a page origin allowed to join, e.g. https://lab.example.org or http://127.0.0.1:* "
                         "(repeatable; default: the origin of $WASM_PAGE_URL)")
@@ -71,7 +67,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     i.add_argument("--page", default=_env("WASM_PAGE_URL", "http://127.0.0.1:8000/"), help="the page URL (default: $WASM_PAGE_URL)")
     i.add_argument("--admission", default=_env("WASM_ADMISSION_URL", f"http://127.0.0.1:{DEFAULT_PORT}"),
                    help="this service's URL as browsers reach it (default: $WASM_ADMISSION_URL)")
-    i.add_argument("--server", default=_server_default(), help="the ColonyOS server as browsers reach it")
+    i.add_argument("--server", default=server_url_from_env(), help="the ColonyOS server as browsers reach it")
     sub.add_parser("list", help="the invites")
     r = sub.add_parser("revoke", help="end an invite")
     r.add_argument("invite_id", metavar="ID")

@@ -29,6 +29,7 @@ MAX_BODY = 4096
 CHALLENGE_TTL = 60.0
 MAX_CHALLENGES = 10_000
 NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
+TOO_LARGE = {"reason": "too large", "error": f"requests are limited to {MAX_BODY} bytes"}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -96,12 +97,12 @@ class AdmissionService:
         elif not self.limit.allow(request.remote or "", time.monotonic()):
             response = _json(429, {"reason": "too many requests", "error": "too many requests: try again in a few seconds"})
         elif request.content_length is not None and request.content_length > MAX_BODY:
-            response = _json(413, {"reason": "too large", "error": f"requests are limited to {MAX_BODY} bytes"})
+            response = _json(413, TOO_LARGE)
         else:
             try:
                 response = await handler(request)
-            except web.HTTPRequestEntityTooLarge:
-                response = _json(413, {"reason": "too large", "error": f"requests are limited to {MAX_BODY} bytes"})
+            except web.HTTPRequestEntityTooLarge:  # a body without a Content-Length, read past the bound
+                response = _json(413, TOO_LARGE)
         if allowed:
             response.headers["Access-Control-Allow-Origin"] = origin  # type: ignore[assignment]
             response.headers["Vary"] = "Origin"
@@ -172,18 +173,18 @@ class AdmissionService:
                 return refused(decision)
             if not decision.readmit and not self.store.spend(decision.invite_id):
                 return refused(refuse("used up", f"invite {decision.invite_id} has no use left", decision.invite_id))
+            admitted = False
             try:
                 failure = await self._add_and_approve(fields)
-            except BaseException:
-                if not decision.readmit:
+                if failure is None:
+                    self.store.admit(executorid, name, self.colonyname, decision.invite_id)
+                    admitted = True
+            finally:  # the use taken above goes back unless the executor got in, whatever went wrong
+                if not admitted and not decision.readmit:
                     self.store.give_back(decision.invite_id)
-                raise
             if failure is not None:
-                if not decision.readmit:
-                    self.store.give_back(decision.invite_id)
                 status, why = failure
                 return refused(refuse(why[0], why[1], decision.invite_id), status)
-            self.store.admit(executorid, name, self.colonyname, decision.invite_id)
         outcome = "readmitted" if decision.readmit else "admitted"
         self._log(outcome, "", executorid, name, decision.invite_id, remote)
         return _json(200, {"executorid": executorid, "executorname": name, "colonyname": self.colonyname,

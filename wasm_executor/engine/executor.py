@@ -182,6 +182,10 @@ class ColonyExecutor:
     def _retry(self) -> Retry:
         return Retry(self.config.max_backoff, self.config.first_backoff, self._stop)
 
+    def _delivery_retry(self) -> Retry:
+        """For what a process sends (its result, its streamed items): given up only on stop-now."""
+        return Retry(self.config.max_backoff, self.config.first_backoff, self._stop_now)
+
     async def run(self) -> None:
         """Register, then serve until stop(). Never raises for network or server trouble."""
         self._stop.clear()
@@ -239,12 +243,9 @@ class ColonyExecutor:
     async def _join_by_invite(self) -> None:
         """Ask the admission service to let us in, unless we are in already (a reload)."""
         cfg = self.config
-        try:
-            me = await self.client.get_executor(cfg.colonyname, cfg.executorname, cfg.prvkey)
-            if me.state == APPROVED and me.executorid == self.executorid:
+        with contextlib.suppress(ServerError):  # not a member (yet)
+            if await self._approved():
                 return
-        except ServerError:
-            pass  # not a member (yet)
         try:
             await join_by_invite(self.client.transport, cfg.admission_url, cfg.invite, cfg.prvkey, cfg.colonyname,
                                  cfg.executorname, cfg.executortype, cfg.locationname)
@@ -252,16 +253,18 @@ class ColonyExecutor:
             raise JoinRefused(f"the admission service refused this executor ({exc.reason}): {exc}") from None
         self.log(f"admitted to colony '{cfg.colonyname}' by the admission service")
 
+    async def _approved(self) -> bool:
+        """Whether the colony has this executor, under this key, approved (ServerError: not a member)."""
+        cfg = self.config
+        me = await self.client.get_executor(cfg.colonyname, cfg.executorname, cfg.prvkey)
+        return me.state == APPROVED and me.executorid == self.executorid
+
     async def _wait_for_approval(self, retry: Retry) -> None:
         cfg = self.config
 
         while True:
             try:
-                me = await retry.run(
-                    lambda: self.client.get_executor(cfg.colonyname, cfg.executorname, cfg.prvkey),
-                    on_retry=self._say_unreachable(State.REGISTERING),
-                )
-                if me.state == APPROVED and me.executorid == self.executorid:
+                if await retry.run(self._approved, on_retry=self._say_unreachable(State.REGISTERING)):
                     return
             except ServerError as exc:
                 if exc.status not in (403, 404, 500):  # these mean: not (yet) a member
@@ -419,9 +422,8 @@ class ColonyExecutor:
         started = time.perf_counter()
         stream = None
         if shipped.STREAM_CHANNEL in spec.channels:  # Pool.stream reads the items there as they come
-            cfg = self.config
-            stream = ChannelWriter(self.client, process.processid, shipped.STREAM_CHANNEL, cfg.prvkey,
-                                   lambda: Retry(cfg.max_backoff, cfg.first_backoff, self._stop_now))
+            stream = ChannelWriter(self.client, process.processid, shipped.STREAM_CHANNEL, self.config.prvkey,
+                                   self._delivery_retry)
         try:
             outcome, result = await self._execute(slot, process, stream.put if stream else None)
         except Exception as exc:  # a bug of ours must not leave the process RUNNING
@@ -541,7 +543,7 @@ class ColonyExecutor:
 
     async def _send(self, process: Process, what: str, call: Callable[[], Awaitable[Any]]) -> str | None:
         """Deliver through any outage. "" when taken, the server's reason when refused, None when no longer ours."""
-        retry = Retry(self.config.max_backoff, self.config.first_backoff, self._stop_now)
+        retry = self._delivery_retry()
 
         def on_retry(exc: BaseException, delay: float) -> None:
             self.log(f"{what} {process.processid[:12]}: server unreachable, retrying in {delay:g} s")
