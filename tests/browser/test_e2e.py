@@ -275,6 +275,12 @@ async def test_unreachable_server_is_reported_and_retried(ex_page: ExecutorPage)
 async def test_a_bad_server_url_is_refused_with_its_reason_before_any_request(ex_page: ExecutorPage, typed: str, reason: str) -> None:
     await ex_page.page.goto(ex_page.page_url)
     await wait_state(ex_page.page, "ready", timeout=120)
+    # The slot worker boots beside the executor worker and fetches functions.py when it is ready,
+    # which can come after "ready": wait for it, so what is counted below is only what Start sends.
+    deadline = asyncio.get_running_loop().time() + 60
+    while not any(u.endswith("/functions.py") for u in ex_page.requests):
+        assert asyncio.get_running_loop().time() < deadline, "the slot worker never loaded functions.py"
+        await asyncio.sleep(0.05)
     before = len(ex_page.requests)
     await ex_page.page.get_by_label("Server URL").fill(typed)
     await ex_page.page.get_by_label("Executor name").fill(ex_page.name)
