@@ -68,7 +68,7 @@ async def latency(client: ColoniesClient, colony: str, executortype: str, user: 
         spec.args = [str(i), "1"]
         start = time.perf_counter()
         process = await client.submit(spec, user)
-        done = await client.subscribe_process(process, SUCCESS, 60, user)
+        done = await client.wait_for_end(process, 60, user)
         samples.append(time.perf_counter() - start)
         assert done.output == [i + 1]
     return statistics.median(samples)

@@ -121,7 +121,7 @@ async def measure(client: ColoniesClient, env: dict[str, str], start: Starter) -
         for i in range(N_LATENCY):
             t0 = time.perf_counter()
             p = await _submit(client, env, etype, f"latency {i}")
-            got = await client.subscribe_process(p, SUCCESS, 30, user)
+            got = await client.wait_for_end(p, 30, user)
             samples.append(time.perf_counter() - t0)
             assert got.output == [f"latency {i}"]
     with contextlib.suppress(ServerError):  # the Go executor removes itself; the others stay registered

@@ -7,13 +7,18 @@ argument of every call, as in the Rust SDK, so one client can act for several id
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .envelope import build_request, parse_reply
-from .errors import ProtocolError, RequestTimeout, ServerError
+from .errors import ProtocolError, RequestTimeout, RPCError, ServerError
 from .objects import (
+    CANCELLED,
+    FAILED,
+    SUCCESS,
     Attribute,
     Blueprint,
     BlueprintDefinition,
@@ -38,6 +43,11 @@ M = TypeVar("M", bound=Model)
 DEFAULT_TIMEOUT = 30.0
 # Extra time the HTTP request gets beyond the server-side long-poll timeout of `assign`.
 LONG_POLL_MARGIN = 10.0
+# A wait re-reads the process this soon after subscribing, then twice as late each time, up to the cap:
+# a missed signal (see `subscribe_process`) costs at most one period, and a long wait few reads.
+WAIT_FIRST_PERIOD = 0.05
+WAIT_MAX_PERIOD = 5.0
+ENDED_STATES = (SUCCESS, FAILED, CANCELLED)
 
 
 def _many(cls: type[M], data: Any) -> list[M]:
@@ -249,26 +259,81 @@ class ColoniesClient:
     async def subscribe_process(self, process: Process, state: int, timeout: int, prvkey: str) -> Process:
         """Wait until `process` is (or gets) in `state`; return it, re-read with its output.
 
-        Raises `RequestTimeout` when the server ends the subscription after `timeout` s.
+        Also when it got there before or while the subscription was being set up: the server reads
+        the process, then registers the subscriber, and an end in between is never signalled. So the
+        process is read again once the subscription is sent, and on a short, growing period after.
+        Raises `RequestTimeout` when it is not in `state` within `timeout` s.
         """
+        return await self._wait_states(process, (state,), (state,), timeout, prvkey)
+
+    async def wait_for_end(self, process: Process, timeout: int, prvkey: str) -> Process:
+        """Wait until `process` has ended (SUCCESS, FAILED or CANCELLED); return it with its output.
+
+        One call for what a submitter usually waits for. It listens for SUCCESS and FAILED and
+        re-reads the process on a growing period (which also sees CANCELLED), so an end that came
+        before the wait began is seen at once. Raises `RequestTimeout` after `timeout` s.
+        """
+        return await self._wait_states(process, ENDED_STATES, (SUCCESS, FAILED), timeout, prvkey)
+
+    async def _wait_states(
+        self, process: Process, states: tuple[int, ...], listen: tuple[int, ...], timeout: int, prvkey: str,
+    ) -> Process:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        woken = asyncio.Event()  # a listener heard its state: read the process now
+        sent = [asyncio.Event() for _ in listen]
+        listeners = [asyncio.ensure_future(self._listen(process, s, timeout, prvkey, woken, ev))
+                     for s, ev in zip(listen, sent, strict=True)]
+        try:
+            # Read only once every subscription is on its way (or has failed): an end before that is
+            # then seen by this read, an end after it by the subscription or by a later read.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*(ev.wait() for ev in sent)), min(self.timeout, timeout))
+            period = WAIT_FIRST_PERIOD
+            while True:
+                current = await self.get_process(process.processid, prvkey)
+                if current.state in states:
+                    return current
+                left = deadline - loop.time()
+                if left <= 0:
+                    raise RequestTimeout(f"process {process.processid} did not reach state {states} within {timeout} s")
+                woken.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(woken.wait(), min(period, left))
+                period = min(period * 2, WAIT_MAX_PERIOD)
+        finally:
+            for task in listeners:
+                task.cancel()
+            await asyncio.gather(*listeners, return_exceptions=True)
+
+    async def _listen(
+        self, process: Process, state: int, timeout: int, prvkey: str, woken: asyncio.Event, sent: asyncio.Event,
+    ) -> None:
+        """One subscription: set `woken` whenever the server says the process is in `state`.
+        A subscription that fails just ends: the waiter's reads go on without it."""
         payload = {
             "colonyname": process.spec.conditions.colonyname, "processid": process.processid,
             "executortype": process.spec.conditions.executortype, "state": state, "timeout": timeout,
         }
-        ws = await self.transport.connect_ws(self.pubsub_url, self.timeout)
+        try:
+            ws = await self.transport.connect_ws(self.pubsub_url, self.timeout)
+        except RPCError:
+            sent.set()
+            return
         try:
             await ws.send(build_request("subscribeprocessmsg", payload, prvkey))
+            sent.set()
             while True:
                 frame = await ws.recv(timeout + LONG_POLL_MARGIN)
                 if frame is None:
-                    raise RequestTimeout(f"process {process.processid} did not reach state {state} within {timeout} s")
-                event = Process.from_dict(parse_reply(200, frame))
-                if event.state == state:
-                    break
+                    return
+                if Process.from_dict(parse_reply(200, frame)).state == state:
+                    woken.set()
+        except RPCError:
+            return
         finally:
+            sent.set()
             await ws.close()
-        # The event's Process may lack `out`: read it back whole.
-        return await self.get_process(process.processid, prvkey)
 
     async def subscribe_channel(
         self,

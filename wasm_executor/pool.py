@@ -287,22 +287,10 @@ class Pool:
         raise await self._remote_error(ended)
 
     async def _ended(self, process: Process) -> Process:
-        """Wait until the process succeeded, failed or was cancelled (two subscriptions race)."""
+        """Wait until the process succeeded, failed or was cancelled, however long that takes."""
         while True:
-            waits = [asyncio.ensure_future(self.client.subscribe_process(process, state, 30, self.prvkey))
-                     for state in (SUCCESS, FAILED)]
-            try:
-                done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    if not task.cancelled() and task.exception() is None:
-                        return task.result()
-            finally:
-                for task in waits:
-                    task.cancel()
-                await asyncio.gather(*waits, return_exceptions=True)
-            current = await self.client.get_process(process.processid, self.prvkey)  # a timeout, or cancelled
-            if current.state in (SUCCESS, FAILED, CANCELLED):
-                return current
+            with contextlib.suppress(RequestTimeout):
+                return await self.client.wait_for_end(process, 300, self.prvkey)
 
     async def _remote_error(self, process: Process) -> RemoteError:
         error = process.errors[0] if process.errors else "the process failed without a message"

@@ -22,7 +22,7 @@ from tests.helpers.proxy import OutageProxy
 from tools.browser import start_executor, wait_state
 from tools.colonies_cli import exec_argv
 from tools.layout import ARTIFACTS
-from wasm_executor import SUCCESS, ColoniesClient, FunctionSpec, gen_id
+from wasm_executor import ColoniesClient, FunctionSpec, gen_id
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
@@ -317,7 +317,7 @@ async def test_network_outage_in_the_browser_loses_nothing(ex_page: ExecutorPage
         )
         assert (await client.get_process(slow.processid, ex_page.colony.user_prvkey)).state == 1
         await proxy.start()
-        done = await client.subscribe_process(slow, SUCCESS, 60, ex_page.colony.user_prvkey)
+        done = await client.wait_for_end(slow, 60, ex_page.colony.user_prvkey)
         assert done.output == [3]
         await wait_state(ex_page.page, "polling", timeout=60)  # and it serves on
         assert (await ex_page.exec("add", "1", "1"))[:2] == (0, "2")

@@ -77,7 +77,7 @@ async def test_two_slots_serve_four_sleeps_and_the_page_shows_both_busy(slot_pag
     text = await slot_page.page.text_content("#slot-list")
     assert "slot 0: sleep for" in (text or "") and "slot 1: sleep for" in (text or "")
     for p in ps:
-        assert (await client.subscribe_process(p, SUCCESS, 30, slot_page.colony.user_prvkey)).output == [2]
+        assert (await client.wait_for_end(p, 30, slot_page.colony.user_prvkey)).output == [2]
     assert time.monotonic() - started < 6
 
 
@@ -119,7 +119,7 @@ async def test_bad_inputs_never_stop_the_page_and_big_integers_are_exact(slot_pa
     cases = [("add", nines, nines), ("multiply", "1e200", "1e200"), ("add", "1e308", "1e308"), ("add", "9007199254740992", "1")]
     ps = [await client.submit(slot_page.spec(*c), user) for c in cases]
     last = await client.submit(slot_page.spec("echo", "still serving"), user)
-    assert (await client.subscribe_process(last, SUCCESS, 60, user)).output == ["still serving"]
+    assert (await client.wait_for_end(last, 60, user)).output == ["still serving"]
     got = [await client.get_process(p.processid, user) for p in ps]
     assert [g.state for g in got] == [FAILED, FAILED, FAILED, SUCCESS]
     assert got[0].errors == ["output[0] is an integer of more than 4300 digits"]

@@ -26,13 +26,13 @@ async def test_the_input_matrix_through_a_page(browser: Browser, colony, client:
         for case, func, args, kwargs, state, expected in CASES:
             spec = FunctionSpec.new(func, etype, colony.name)
             spec.args, spec.kwargs = args, kwargs
-            ended = await client.subscribe_process(await client.submit(spec, user), state, 60, user)
+            ended = await client.wait_for_end(await client.submit(spec, user), 60, user)
             got = await client.get_process(ended.processid, user)
             assert (got.state, got.retries) == (state, 0), case
             assert (got.output if state == SUCCESS else got.errors) == (expected if state == SUCCESS else [expected]), case
         spec = FunctionSpec.new("add", etype, colony.name)
         spec.args = ["5", "3"]
-        done = await client.subscribe_process(await client.submit(spec, user), SUCCESS, 30, user)
+        done = await client.wait_for_end(await client.submit(spec, user), 30, user)
         assert (await client.get_process(done.processid, user)).output == [8]  # still serving
         await page.wait_for_function("n => Number(document.getElementById('done-count').textContent) >= n",
                                      arg=sum(c[4] == SUCCESS for c in CASES) + 1)

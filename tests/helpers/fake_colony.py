@@ -109,6 +109,7 @@ class FakeColony:
 
     async def handle(self, request: Request) -> Any:
         self.calls.append(request.msgtype)
+        self._changed()  # `wait_until` may wait for a request too
         if self.down:
             raise ConnectionFailed("cannot reach http://fake: connection refused")
         msg, body = request.msgtype, request.payload

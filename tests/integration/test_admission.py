@@ -15,7 +15,7 @@ import pytest
 
 from tests.helpers.admission import Admission, admission_service
 from tests.helpers.colony import unique
-from tests.integration.test_executor_runtime import config_for, running
+from tests.helpers.engine import config_for, running
 from tools.devenv import read_dev_env
 from wasm_executor import ColoniesClient, gen_id, gen_prvkey, gen_signature
 from wasm_executor.events import State

@@ -12,7 +12,7 @@ import pytest
 from tests.helpers.colony import unique
 from tools.colonies_cli import exec_argv
 from tools.layout import ROOT
-from wasm_executor import SUCCESS, FunctionSpec
+from wasm_executor import FunctionSpec
 
 pytestmark = pytest.mark.server
 
@@ -47,7 +47,7 @@ async def test_terminal_executor_serves_and_stops_on_ctrl_c(colony, client) -> N
         # Control characters from a stranger are shown as escapes, never sent to the terminal raw.
         spec = FunctionSpec.new("echo", executortype, colony.name)
         spec.args = ["\x1b]0;pwned\x07\x1b[2K\rfake\u202e"]
-        done = await client.subscribe_process(await client.submit(spec, colony.user_prvkey), SUCCESS, 30, colony.user_prvkey)
+        done = await client.wait_for_end(await client.submit(spec, colony.user_prvkey), 30, colony.user_prvkey)
         assert done.output == spec.args
         await read_until(proc.stdout, "fake", seen)
         line = next(line for line in seen if "fake" in line)

@@ -8,86 +8,22 @@ functions in child processes (`ProcessSlots`) as `python -m wasm_executor` runs 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
-from tests.helpers.colony import unique
+from tests.helpers.engine import Recorder, config_for, running, spec_for
 from tests.helpers.proxy import OutageProxy
 from tools.layout import ROOT
-from wasm_executor import CANCELLED, FAILED, RUNNING, SUCCESS, ColoniesClient, FunctionSpec, gen_id, gen_prvkey
-from wasm_executor.engine import ColonyExecutor, ExecutorConfig
-from wasm_executor.engine.process_slots import ProcessSlots
-from wasm_executor.events import Event, LogLine, Outcome, ProcessEnded, State, StateChanged
+from wasm_executor import CANCELLED, FAILED, RUNNING, SUCCESS, ColoniesClient, gen_id, gen_prvkey
+from wasm_executor.engine import ColonyExecutor
+from wasm_executor.events import LogLine, Outcome, ProcessEnded, State, StateChanged
 
 pytestmark = pytest.mark.server
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    def __call__(self, event: Event) -> None:
-        self.events.append(event)
-
-    def states(self) -> list[State]:
-        return [e.state for e in self.events if isinstance(e, StateChanged)]
-
-    def said(self, text: str) -> bool:
-        """Whether any state detail so far contains `text`."""
-        return any(text in e.detail for e in self.events if isinstance(e, StateChanged))
-
-    def ended(self, processid: str) -> ProcessEnded | None:
-        return next((e for e in self.events if isinstance(e, ProcessEnded) and e.processid == processid), None)
-
-    async def wait_for(self, predicate: Any, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"not reached within {timeout} s; last events: {self.events[-6:]}")
-            await asyncio.sleep(0.02)
-
-
-@contextlib.asynccontextmanager
-async def running(
-    config: ExecutorConfig, slots: int = 1, functions_file: str | None = None
-) -> AsyncIterator[tuple[ColonyExecutor, Recorder]]:
-    rec = Recorder()
-    pool = ProcessSlots(slots, functions_file)
-    executor = ColonyExecutor(config, pool, on_event=rec)
-    task = asyncio.create_task(executor.run())
-    try:
-        await rec.wait_for(lambda: bool({State.POLLING, State.WAITING_APPROVAL, State.ERROR} & set(rec.states())), 60)
-        yield executor, rec
-    finally:
-        executor.stop(now=True)
-        await asyncio.wait_for(task, 40)
-        await executor.client.aclose()
-        await pool.aclose()
-
-
-def config_for(colony, **overrides) -> ExecutorConfig:
-    values = {
-        "server_url": colony.url, "colonyname": colony.name, "executorname": unique("rt"), "prvkey": gen_prvkey(),
-        "executortype": unique("rttype"), "colony_prvkey": colony.colony_prvkey, "poll_timeout": 5,
-    }
-    values.update(overrides)
-    return ExecutorConfig(**values)
-
-
-def spec_for(cfg: ExecutorConfig, func: str, *args: Any, **fields: Any) -> FunctionSpec:
-    spec = FunctionSpec.new(func, cfg.executortype, cfg.colonyname)
-    spec.args = list(args)
-    for k, v in fields.items():
-        setattr(spec, k, v)
-    return spec
 
 
 async def test_functions_through_the_cli_and_bad_input_fails_only_its_process(colony, client: ColoniesClient) -> None:
@@ -102,7 +38,7 @@ async def test_functions_through_the_cli_and_bad_input_fails_only_its_process(co
         bad = await client.submit(spec_for(cfg, "add", "x", "3"), colony.user_prvkey)
         unknown = await client.submit(spec_for(cfg, "no_such_function"), colony.user_prvkey)
         after = await client.submit(spec_for(cfg, "multiply", "3", "3"), colony.user_prvkey)
-        done = await client.subscribe_process(after, SUCCESS, 30, colony.user_prvkey)
+        done = await client.wait_for_end(after, 30, colony.user_prvkey)
         assert done.output == [9]
         bad_p = await client.get_process(bad.processid, colony.user_prvkey)
         assert bad_p.state == FAILED and bad_p.errors == ["add: first argument 'x' is not a number"]
@@ -131,7 +67,7 @@ async def test_inputs_that_used_to_kill_or_hang_the_executor(colony, client: Col
     async with running(cfg) as (executor, _rec):
         submitted = [await client.submit(spec_for(cfg, *call), colony.user_prvkey) for call, _, _ in cases]
         last = await client.submit(spec_for(cfg, "echo", "still serving"), colony.user_prvkey)
-        assert (await client.subscribe_process(last, SUCCESS, 60, colony.user_prvkey)).output == ["still serving"]
+        assert (await client.wait_for_end(last, 60, colony.user_prvkey)).output == ["still serving"]
         for p, (call, state, expected) in zip(submitted, cases, strict=True):
             got = await client.get_process(p.processid, colony.user_prvkey)
             assert got.state == state, (call[0], got.errors)
@@ -145,7 +81,7 @@ async def test_two_slots_serve_four_sleeps_at_once(colony, client: ColoniesClien
         started = time.monotonic()
         ps = [await client.submit(spec_for(cfg, "sleep", "2"), colony.user_prvkey) for _ in range(4)]
         for p in ps:
-            assert (await client.subscribe_process(p, SUCCESS, 30, colony.user_prvkey)).output == [2]
+            assert (await client.wait_for_end(p, 30, colony.user_prvkey)).output == [2]
         assert time.monotonic() - started < 6
 
 
@@ -154,7 +90,7 @@ async def test_spin_past_maxexectime_is_stopped_and_failed_and_the_next_process_
     async with running(cfg) as (_executor, _rec):
         started = time.monotonic()
         p = await client.submit(spec_for(cfg, "spin", "60", maxexectime=3, maxretries=0), colony.user_prvkey)
-        done = await client.subscribe_process(p, FAILED, 30, colony.user_prvkey)
+        done = await client.wait_for_end(p, 30, colony.user_prvkey)
         assert time.monotonic() - started < 6
         assert done.errors in (["spin did not finish within maxexectime 3 s"], ["Maximum execution time limit exceeded"])
         assert (await colony.exec(cfg.executortype, "echo", "next"))[:2] == (0, "next")
@@ -187,7 +123,7 @@ async def test_stop_is_quick_and_a_process_submitted_meanwhile_waits(colony, cli
     state = (await client.get_process(queued.processid, colony.user_prvkey)).state
     assert state in (0, SUCCESS)  # served before stopping, or waiting: never left RUNNING
     async with running(cfg):
-        assert (await client.subscribe_process(queued, SUCCESS, 30, colony.user_prvkey)).output == ["during stop"]
+        assert (await client.wait_for_end(queued, 30, colony.user_prvkey)).output == ["during stop"]
 
 
 CHATTY = """
@@ -210,11 +146,11 @@ async def test_print_reaches_the_process_log_and_a_failure_its_traceback(colony,
     cfg = config_for(colony)
     async with running(cfg, functions_file=str(functions)) as (_executor, _rec):
         chatty = await client.submit(spec_for(cfg, "chatty", "3"), colony.user_prvkey)
-        assert (await client.subscribe_process(chatty, SUCCESS, 30, colony.user_prvkey)).output == ["ok"]
+        assert (await client.wait_for_end(chatty, 30, colony.user_prvkey)).output == ["ok"]
         crash = await client.submit(spec_for(cfg, "crash"), colony.user_prvkey)
-        assert (await client.subscribe_process(crash, FAILED, 30, colony.user_prvkey)).errors == ["crash raised KeyError: 'missing'"]
+        assert (await client.wait_for_end(crash, 30, colony.user_prvkey)).errors == ["crash raised KeyError: 'missing'"]
         quiet = await client.submit(spec_for(cfg, "echo", "quiet"), colony.user_prvkey)
-        await client.subscribe_process(quiet, SUCCESS, 30, colony.user_prvkey)
+        await client.wait_for_end(quiet, 30, colony.user_prvkey)
     logs = await client.get_logs(colony.name, chatty.processid, "", 10, 0, colony.user_prvkey)
     assert [log.message for log in logs] == ["step 0\nstep 1\nstep 2\n"]
     (crash_log,) = await client.get_logs(colony.name, crash.processid, "", 10, 0, colony.user_prvkey)

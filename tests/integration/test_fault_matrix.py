@@ -9,8 +9,8 @@ import asyncio
 
 import pytest
 
+from tests.helpers.engine import Recorder, config_for, spec_for
 from tests.helpers.proxy import OutageProxy, slow_cut_and_flapping
-from tests.integration.test_executor_runtime import Recorder, config_for, spec_for
 from wasm_executor import RUNNING, SUCCESS, ColoniesClient
 from wasm_executor.engine import ColonyExecutor
 from wasm_executor.engine.process_slots import ProcessSlots

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.test_executor_runtime import config_for, running
+from tests.helpers.engine import config_for, running
 from wasm_executor import FAILED, SUCCESS, ColoniesClient, FunctionSpec
 
 pytestmark = pytest.mark.server
@@ -38,7 +38,7 @@ async def test_the_input_matrix(colony, client: ColoniesClient) -> None:
             spec = FunctionSpec.new(func, cfg.executortype, colony.name)
             spec.args, spec.kwargs = args, kwargs
             process = await client.submit(spec, user)
-            ended = await client.subscribe_process(process, state, 30, user)
+            ended = await client.wait_for_end(process, 30, user)
             got = await client.get_process(ended.processid, user)
             assert (got.state, got.retries) == (state, 0), case
             if state == SUCCESS:
@@ -51,6 +51,6 @@ async def test_the_input_matrix(colony, client: ColoniesClient) -> None:
         # Still serving.
         spec = FunctionSpec.new("add", cfg.executortype, colony.name)
         spec.args = ["5", "3"]
-        done = await client.subscribe_process(await client.submit(spec, user), SUCCESS, 30, user)
+        done = await client.wait_for_end(await client.submit(spec, user), 30, user)
         assert (await client.get_process(done.processid, user)).output == [8]
         assert executor.done + executor.failed == len(CASES) + 1

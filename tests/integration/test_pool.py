@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from tests.integration.test_executor_runtime import config_for, running
+from tests.helpers.engine import config_for, running
 from wasm_executor import FAILED, RUNNING, ColoniesClient, Pool, RemoteError
 from wasm_executor.shipped import NOT_ALLOWED
 
