@@ -22,8 +22,9 @@ from playwright.async_api import Browser
 from tools.browser import chromium, start_executor, wait_state
 from tools.layout import WEB_OUT
 from tools.serve import serve_bundle
-from wasm_executor import SUCCESS, ColoniesClient, FunctionSpec, gen_prvkey, gen_signature
-from wasm_executor.engine import ColonyExecutor, ExecutorConfig
+from wasm_executor import ColoniesClient, FunctionSpec, gen_prvkey, gen_signature
+from wasm_executor.builtins import default_registry
+from wasm_executor.engine import ColonyExecutor, ExecutorConfig, InlineSlots
 
 ROUNDS = 3
 N_SIGN = 200
@@ -144,7 +145,7 @@ async def main() -> None:
                     server_url=url, colonyname=colony, executorname=f"bench-{secrets.token_hex(3)}", prvkey=gen_prvkey(),
                     executortype=f"benchtype-{secrets.token_hex(3)}", colony_prvkey=owner,
                 )
-                executor = ColonyExecutor(cfg)
+                executor = ColonyExecutor(cfg, InlineSlots(default_registry()))
                 runner = asyncio.create_task(executor.run())
                 while executor.state != "polling":
                     await asyncio.sleep(0.05)

@@ -15,7 +15,8 @@ import aiohttp
 from common import dev_env, report, server_url
 
 from wasm_executor import ColoniesClient, Executor, FunctionSpec, gen_id, gen_prvkey
-from wasm_executor.engine import ColonyExecutor, ExecutorConfig
+from wasm_executor.builtins import default_registry
+from wasm_executor.engine import ColonyExecutor, ExecutorConfig, InlineSlots
 from wasm_executor.envelope import build_request
 from wasm_executor.events import ProcessEnded
 
@@ -74,7 +75,8 @@ async def main() -> None:
             executortype=f"benchtype-{secrets.token_hex(3)}", colony_prvkey=owner, poll_timeout=5,
         )
         done = asyncio.Event()
-        executor = ColonyExecutor(cfg, on_event=lambda e: isinstance(e, ProcessEnded) and e.done == N_PROCESSES and done.set())
+        executor = ColonyExecutor(cfg, InlineSlots(default_registry()),
+                                  on_event=lambda e: isinstance(e, ProcessEnded) and e.done == N_PROCESSES and done.set())
         runner = asyncio.create_task(executor.run())
         while executor.state != "polling":
             await asyncio.sleep(0.05)

@@ -16,7 +16,8 @@ import signal
 import sys
 
 from .crypto import CryptoError, gen_id, gen_prvkey
-from .engine.executor import ColonyExecutor, ExecutorConfig
+from .engine.config import ExecutorConfig
+from .engine.executor import ColonyExecutor
 from .engine.process_slots import ProcessSlots
 from .events import Event, State, describe
 from .joining import parse_join_link

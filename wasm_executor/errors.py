@@ -43,6 +43,12 @@ class ServerError(RPCError):
 
     status: int
 
+    @property
+    def paused(self) -> bool:
+        """The answer to an assign while the colony's assignments are paused (`colonies process pause`):
+        408 after a held long-poll, 503 for one that was not held. Only the text tells it from a timeout."""
+        return self.status in (408, 503) and "paused" in self.message.lower()
+
 
 class ProtocolError(RPCError):
     """The server's reply could not be understood (not JSON, bad base64, wrong shape)."""

@@ -22,6 +22,7 @@ class State(StrEnum):
     REGISTERING = "registering"
     WAITING_APPROVAL = "waiting for approval"
     POLLING = "polling"  # joined and taking work; what the slots do is in `SlotChanged`
+    PAUSED = "paused"  # the colony's admin paused assignments (`colonies process pause`): waiting for resume
     STOPPING = "stopping"
     STOPPED = "stopped"
     ERROR = "error"
@@ -35,6 +36,21 @@ class Outcome(StrEnum):
     CANCELLED = "cancelled"  # by `colonies process cancel`: the server already has it CANCELLED
     RELEASED = "released"  # past maxexectime with retries left: stopped here, the server hands it out again
     LOST = "lost"  # the server no longer lets us close it (requeued, removed): nothing was sent
+
+
+def short(value: Any, limit: int = 300) -> str:
+    """A value shortened for display (never for the server)."""
+    try:
+        text = value if isinstance(value, str) else repr(value)
+    except Exception:  # repr() of a huge integer can itself fail
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def shortened(values: list[Any], items: int = 20) -> list[str]:
+    """A list shortened for display: the first `items`, each `short`, then how many more."""
+    shown = [short(v) for v in values[:items]]
+    return [*shown, f"… {len(values) - items} more"] if len(values) > items else shown
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,11 @@
-"""The executor's functions: a small registry with a decorator, and the built-in set.
+"""The executor's functions: a small registry with a decorator (the built-in set is `builtins`).
 
 A function receives the process's args (and kwargs) as Python values and returns its output:
 a list becomes the output list, ``None`` no output, anything else one output item. Raising
 `FunctionError` fails the process with that readable message; any other exception fails it
 with the exception's type and text. Either way the executor keeps serving.
 
-    registry = default_registry()
+    registry = FunctionRegistry()
 
     @registry.register(description="Square a number")
     def square(x):
@@ -14,23 +14,32 @@ with the exception's type and text. Either way the executor keeps serving.
 
 from __future__ import annotations
 
-import asyncio
+import contextvars
 import inspect
-import json
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .crypto import gen_hash
 from .objects import FunctionArg
-from .platform_info import platform_info
 
 Func = Callable[..., Any] | Callable[..., Awaitable[Any]]
 
 
 class FunctionError(Exception):
     """Bad input or an unusable request: the message is shown to whoever submitted it."""
+
+
+# Where a streaming function's items go while it runs: the slot runtime (`engine.job.run_job`)
+# sets it for each job; nobody listens outside a job.
+Emitter = Callable[[Any, int], None]
+item_emitter: contextvars.ContextVar[Emitter | None] = contextvars.ContextVar("wasm_executor_emit", default=None)
+
+
+def emit_item(value: Any, index: int) -> None:
+    """Pass item `index` of a streaming function on as it is made, if anyone listens."""
+    emit = item_emitter.get()
+    if emit is not None:
+        emit(value, index)
 
 
 @dataclass
@@ -101,7 +110,7 @@ class FunctionRegistry:
 
 
 def number(value: Any, what: str = "argument") -> int | float:
-    """Parse a CLI argument as a number: ints stay ints ('8', not '8.0'), bools are refused."""
+    """Parse an argument as a number: ints stay ints ('8', not '8.0'), bools are refused."""
     if isinstance(value, bool):
         raise FunctionError(f"{what} {value!r} is not a number")
     if isinstance(value, int | float):
@@ -118,82 +127,6 @@ def number(value: Any, what: str = "argument") -> int | float:
     if result != result or result in (float("inf"), float("-inf")):
         raise FunctionError(f"{what} {value!r} is not a finite number")
     return result
-
-
-def _tidy(x: int | float) -> int | float:
-    return int(x) if isinstance(x, float) and x.is_integer() and abs(x) < 2**53 else x
-
-
-def default_registry() -> FunctionRegistry:
-    """The functions every browser executor offers."""
-    from .shipped import FUNCNAME, run_python  # shipped imports FunctionError from here
-
-    reg = FunctionRegistry()
-    reg.add(FUNCNAME, run_python, "Run Python code sent by the colony (where the executor's owner allows it)")
-
-    @reg.register(description="Return the arguments unchanged")
-    def echo(*args: Any) -> list[Any]:
-        return list(args)
-
-    @reg.register(description="Add two numbers")
-    def add(a: Any, b: Any) -> int | float:
-        return _tidy(number(a, "add: first argument") + number(b, "add: second argument"))
-
-    @reg.register(description="Multiply two numbers")
-    def multiply(a: Any, b: Any) -> int | float:
-        return _tidy(number(a, "multiply: first argument") * number(b, "multiply: second argument"))
-
-    @reg.register(description="Greet someone by name")
-    def greet(name: Any = "World") -> str:
-        return f"Hello, {name}! Greetings from Python in the browser."
-
-    @reg.register(description="Facts about the browser that runs this executor (JSON)")
-    def browser_info() -> str:
-        return json.dumps(platform_info(), sort_keys=True)
-
-    @reg.register(name="sum", description="Sum any count of numbers")
-    def sum_(*values: Any) -> int | float:
-        return _tidy(sum(number(v, "sum: argument") for v in values))
-
-    @reg.register(description="SHA3-256 of a text, as hex")
-    def sha3(text: Any) -> str:
-        return gen_hash(str(text))
-
-    @reg.register(description="The n-th Fibonacci number (0 <= n <= 10000)")
-    def fibonacci(n: Any) -> str:
-        k = number(n, "fibonacci: n")
-        if not isinstance(k, int) or not 0 <= k <= 10000:
-            raise FunctionError(f"fibonacci: n must be a whole number from 0 to 10000, got {n!r}")
-        a, b = 0, 1
-        for _ in range(k):
-            a, b = b, a + b
-        return str(a)  # as text: exact even where a JSON number would lose digits
-
-    @reg.register(description="Wait the given seconds (at most 60), then return them")
-    async def sleep(seconds: Any = 1) -> int | float:
-        s = number(seconds, "sleep: seconds")
-        if not 0 <= s <= 60:
-            raise FunctionError(f"sleep: seconds must be between 0 and 60, got {seconds!r}")
-        await asyncio.sleep(s)
-        return s
-
-    @reg.register(description="Keep one core busy in pure Python for the given seconds (at most 3600); return the loop count")
-    def spin(seconds: Any = 1) -> int:
-        s = number(seconds, "spin: seconds")
-        if not 0 <= s <= 3600:
-            raise FunctionError(f"spin: seconds must be between 0 and 3600, got {seconds!r}")
-        end = time.monotonic() + s
-        count = 0
-        while time.monotonic() < end:  # bytecode all the way: an interrupt stops it
-            for _ in range(1000):
-                count += 1
-        return count
-
-    @reg.register(description="Count the words of a text")
-    def wordcount(*text: Any) -> int:
-        return len(" ".join(str(t) for t in text).split())
-
-    return reg
 
 
 def load_functions(source: str, registry: FunctionRegistry, filename: str = "functions.py") -> list[str]:

@@ -16,6 +16,7 @@ from typing import Any
 from ._compat import in_pyodide, js_global
 from ._version import __version__
 from .objects import Capabilities, Hardware, Software
+from .resources import cpu_text, mem_text
 
 
 def _browser_info() -> dict[str, Any]:
@@ -57,15 +58,16 @@ def platform_info() -> dict[str, Any]:
     return _browser_info() if in_pyodide() else _native_info()
 
 
-def capabilities() -> Capabilities:
-    """What the executor reports to the colony with `update_executor`."""
+def capabilities(slots: int = 1, slot_memory_mib: int = 0) -> Capabilities:
+    """What the executor reports to the colony with `update_executor`: the device, and what it
+    gives processes (one core per slot, `slot_memory_mib` each; see resources.py)."""
     info = platform_info()
-    memory = f"{info['deviceMemoryGiB']:g}Gi" if "deviceMemoryGiB" in info else ""
     hw = Hardware(
         model=info["userAgent"][:200],
         nodes=1,
         cores=int(info["hardwareConcurrency"]),
-        mem=memory,
+        cpu=cpu_text(slots),
+        mem=mem_text(slot_memory_mib * slots) if slot_memory_mib else "",
         platform="browser" if info["runtime"] == "pyodide" else info["platform"],
         architecture="wasm32" if info["runtime"] == "pyodide" else platform.machine(),
     )

@@ -28,7 +28,6 @@ import asyncio
 import contextlib
 import inspect
 import json
-import re
 import sys
 import textwrap
 import types
@@ -38,7 +37,7 @@ from typing import Any, TypeVar
 from .client import ColoniesClient
 from .errors import RequestTimeout, RPCError
 from .objects import CANCELLED, FAILED, RUNNING, SUCCESS, ChannelEntry, FunctionSpec, Process
-from .shipped import FUNCNAME, STREAM_CHANNEL
+from .remote import END, ERROR, FUNCNAME, STREAM_CHANNEL, parse_raised
 
 F = TypeVar("F", bound=Callable[..., Any])
 REQUIRES_ATTR = "__wasm_executor_requires__"
@@ -66,9 +65,6 @@ class RemoteError(Exception):
 
 class NotShippable(TypeError):
     """A function `Pool` cannot send: the message says why."""
-
-
-_RAISED = re.compile(rf"^{FUNCNAME} raised ([A-Za-z_][\w.]*): (.*)$", re.S)
 
 
 def _literal(value: Any) -> str | None:
@@ -254,7 +250,7 @@ class Pool:
                 if entry.sequence <= after:
                     continue
                 after = entry.sequence
-                if entry.type in ("end", "error"):
+                if entry.type in (END, ERROR):
                     ended = True
                     return False
                 items.put_nowait((False, json.loads(entry.payload_bytes())))
@@ -302,7 +298,7 @@ class Pool:
             traceback = "".join(log.message for log in logs)
         except (RPCError, RequestTimeout):
             pass
-        match = _RAISED.match(error)
-        if match:
-            return RemoteError(match.group(1), match.group(2), traceback, process.processid)
+        parsed = parse_raised(error)
+        if parsed is not None:
+            return RemoteError(*parsed, traceback, process.processid)
         return RemoteError("", error, traceback, process.processid)

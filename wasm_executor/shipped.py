@@ -25,22 +25,15 @@ import contextlib
 import importlib.metadata
 import inspect
 import itertools
-import json
 import linecache
 import re
 from collections import deque
 from typing import Any
 
 from ._compat import in_pyodide, js_exception_type, load_package
-from .engine.job import emit_item
-from .functions import FunctionError
+from .functions import FunctionError, emit_item
+from .remote import SPREAD
 
-FUNCNAME = "python"
-STREAM_CHANNEL = "stream"  # a process with this channel gets a generator's items there as they are made
-NOT_ALLOWED = (
-    "this executor does not run Python code sent by the colony: its owner has not allowed it "
-    "(the page's 'Run Python code sent by the colony' box, or `python -m wasm_executor --allow-code`)"
-)
 _numbers = itertools.count(1)
 _cached: deque[str] = deque()
 
@@ -136,8 +129,11 @@ def _installed(name: str) -> bool:
 
 async def run_python(
     source: Any = None, *extra: Any, call: Any = None, args: Any = None, kwargs: Any = None, requires: Any = None,
+    inputs: Any = None, outputs: Any = None,
 ) -> Any:
-    """The `python` function. Raising is the code's own business: the slot reports it."""
+    """The `python` function. Raising is the code's own business: the slot reports it.
+    `inputs`: a workflow's parent outputs (engine/intake.py): a call's arguments, a snippet's `inputs`.
+    `outputs="spread"`: a call's tuple is its outputs and None none, as pycolonies has it."""
     if not isinstance(source, str) or not source.strip():
         raise FunctionError("python: expects the code as its first argument (text)")
     if extra:
@@ -146,6 +142,11 @@ async def run_python(
         await ensure_packages(requires)
     body, last = _compile_snippet(source)
     namespace: dict[str, Any] = {"__name__": "__colony__"}
+    if inputs is not None:
+        if not isinstance(inputs, list):
+            raise FunctionError("python: 'inputs' must be a list")
+        namespace["inputs"] = inputs
+        args = inputs if call is not None else args
     exec(body, namespace)  # running the colony's code is this function's job; the engine checked consent
     if call is None:
         result = eval(last, namespace) if last is not None else None
@@ -159,6 +160,8 @@ async def run_python(
         result = await _stream(result)
     elif inspect.isawaitable(result):
         result = await result
+    if outputs == SPREAD:
+        return [] if result is None else list(result) if isinstance(result, tuple) else [result]
     return [result]  # one output, exactly the value returned
 
 
@@ -174,14 +177,3 @@ async def _stream(gen: Any) -> list[Any]:
             emit_item(item, len(items))
             items.append(item)
     return items
-
-
-def shown_args(funcname: str, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
-    """What a person is shown of a process's arguments: a Pool call as `name(arguments)`, not
-    its source; anything else as it is."""
-    call = kwargs.get("call") if funcname == FUNCNAME else None
-    if not isinstance(call, str):
-        return args
-    parts = [json.dumps(a) for a in kwargs.get("args") or []]
-    parts += [f"{k}={json.dumps(v)}" for k, v in (kwargs.get("kwargs") or {}).items()]
-    return [f"{call}({', '.join(parts)})"]

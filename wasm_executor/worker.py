@@ -13,7 +13,8 @@ from typing import Any
 from ._compat import keystore, page_scheme, post_message
 from .crypto import CryptoError, gen_id, gen_prvkey
 from .engine.browser_slots import BrowserSlots
-from .engine.executor import ColonyExecutor, ExecutorConfig
+from .engine.config import ExecutorConfig
+from .engine.executor import ColonyExecutor
 from .events import (
     CommandError,
     Event,

@@ -9,7 +9,7 @@ const SETTINGS_STORE = "wasm-executor.settings";
 const COLONY_KEY_STORE = "wasm-executor.colony-prvkey";
 const FUNCTIONS_STORE = "wasm-executor.functions";  // the Functions panel's code, applied again on load
 const MAX_ROWS = 50;
-const RUNNING_STATES = ["registering", "waiting for approval", "polling", "stopping"];
+const RUNNING_STATES = ["registering", "waiting for approval", "polling", "paused", "stopping"];
 
 // Form fields carry ExecutorConfig's names (name="server_url", …): what is sent is what Python reads.
 const FIELDS = ["server-url", "colony-name", "executor-name", "executor-type", "slots", "package-index"];

@@ -20,7 +20,7 @@ from tests.helpers.colony import unique
 from tools.browser import start_executor, wait_state
 from tools.layout import ARTIFACTS, TEST_INDEX_DIR
 from wasm_executor import RUNNING, SUCCESS, ColoniesClient, Pool, RemoteError
-from wasm_executor.shipped import NOT_ALLOWED
+from wasm_executor.remote import NOT_ALLOWED
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 

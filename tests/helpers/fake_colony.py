@@ -32,6 +32,9 @@ class FakeColony:
     down: bool = False  # every request fails as if the network were gone
     lose_next_assign_reply: bool = False  # the server assigns, the reply never arrives
     refuse_close: str = ""  # the server refuses closes with this message (HTTP 400)
+    fail_next_assign_reply: bool = False  # the server assigns, then answers 500 (seen: a panic resolving a workflow)
+    paused: bool = False  # `colonies process pause`: assigns are held until resume, then 408
+    assigns: list[dict[str, Any]] = field(default_factory=list)  # every assign's payload, as sent
     assigned_count: dict[str, int] = field(default_factory=dict)  # processid -> times assigned
     calls: list[str] = field(default_factory=list)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -56,6 +59,13 @@ class FakeColony:
         self.processes[p.processid] = p
         self._wake.set()
         return p
+
+    def pause(self) -> None:
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+        self._wake.set()
 
     def remove_executor(self, name: str) -> None:
         """What an admin's `colonies executor remove` does: its RUNNING processes go back to the queue."""
@@ -169,20 +179,29 @@ class FakeColony:
         raise ServerError(f"the fake colony does not know {msg}", 400)
 
     async def _assign(self, request: Request) -> Any:
+        self.assigns.append(request.payload)
         deadline = asyncio.get_running_loop().time() + request.payload["timeout"]
+        cpu, mem = _millicores(request.payload["availablecpu"]), _bytes(request.payload["availablemem"])
         while True:
             me = self._member(request)  # checked on every wake: a removed executor's poll ends in 403
-            for p in self.processes.values():
-                if p.state == WAITING and p.spec.conditions.executortype == me["executortype"]:
+            for p in [] if self.paused else self.processes.values():
+                cond = p.spec.conditions
+                if (p.state == WAITING and cond.executortype == me["executortype"]
+                        and _millicores(cond.cpu, 0) <= cpu and _bytes(cond.mem, 0) <= mem):
                     p.state, p.assignedexecutorid, p.isassigned = RUNNING, me["executorid"], True
                     self.assigned_count[p.processid] = self.assigned_count.get(p.processid, 0) + 1
                     self._changed()
                     if self.lose_next_assign_reply:
                         self.lose_next_assign_reply = False
                         raise ConnectionFailed("connection reset while reading the reply")
+                    if self.fail_next_assign_reply:
+                        self.fail_next_assign_reply = False
+                        raise ServerError("runtime error: invalid memory address or nil pointer dereference", 500)
                     return p.to_dict()
             left = deadline - asyncio.get_running_loop().time()
             if left <= 0:
+                if self.paused:
+                    raise ServerError("Assignment timeout: colony assignments are paused", 408)
                 raise ServerError("No process available for assignment", 404)
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
@@ -197,3 +216,22 @@ class FakeColony:
                 return
             self._state_change.clear()
             await self._state_change.wait()
+
+
+_MEM_UNITS = {"Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "Ti": 1024**4, "K": 1000, "M": 1000**2, "G": 1000**3}
+
+
+def _millicores(text: str, unset: int = 2**63 - 1) -> int:
+    """The server's reading of a CPU text: "" is unlimited, "N m" millicores, anything else 0."""
+    if not text:
+        return unset
+    return int(text[:-1]) if text.endswith("m") else 0
+
+
+def _bytes(text: str, unset: int = 2**63 - 1) -> int:
+    if not text:
+        return unset
+    for unit in sorted(_MEM_UNITS, key=len, reverse=True):
+        if text.endswith(unit):
+            return int(text[: -len(unit)]) * _MEM_UNITS[unit]
+    raise ServerError(f"error converting memory to int: {text}", 400)

@@ -20,7 +20,8 @@ from tests.helpers.engine import Recorder, config_for, running, spec_for
 from tests.helpers.proxy import OutageProxy
 from tools.layout import ROOT
 from wasm_executor import CANCELLED, FAILED, RUNNING, SUCCESS, ColoniesClient, gen_id, gen_prvkey
-from wasm_executor.engine import ColonyExecutor
+from wasm_executor.builtins import default_registry
+from wasm_executor.engine import ColonyExecutor, InlineSlots
 from wasm_executor.events import LogLine, Outcome, ProcessEnded, State, StateChanged
 
 pytestmark = pytest.mark.server
@@ -190,7 +191,7 @@ async def test_a_removed_executor_joins_again(colony, client: ColoniesClient) ->
 async def test_wrong_colony_key_is_a_clear_error(colony) -> None:
     cfg = config_for(colony, colony_prvkey=gen_prvkey())
     rec = Recorder()
-    executor = ColonyExecutor(cfg, on_event=rec)
+    executor = ColonyExecutor(cfg, InlineSlots(default_registry()), on_event=rec)
     await asyncio.wait_for(executor.run(), 20)
     await executor.client.aclose()
     errors = [e.detail for e in rec.events if isinstance(e, StateChanged) and e.state == State.ERROR]

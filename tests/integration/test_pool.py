@@ -9,7 +9,7 @@ import pytest
 
 from tests.helpers.engine import config_for, running
 from wasm_executor import FAILED, RUNNING, ColoniesClient, Pool, RemoteError
-from wasm_executor.shipped import NOT_ALLOWED
+from wasm_executor.remote import NOT_ALLOWED
 
 pytestmark = pytest.mark.server
 

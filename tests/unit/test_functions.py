@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from wasm_executor.functions import FunctionError, FunctionRegistry, default_registry, number
+from wasm_executor.builtins import default_registry
+from wasm_executor.functions import FunctionError, FunctionRegistry, number
 
 REG = default_registry()
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from wasm_executor import slot_worker
+from wasm_executor.builtins import default_registry
 from wasm_executor.engine.job import Job, JobResult
-from wasm_executor.functions import FunctionError, default_registry, load_functions
+from wasm_executor.functions import FunctionError, load_functions
 
 SOURCE = (Path(__file__).parents[2] / "web" / "functions.py").read_text()
 
@@ -31,11 +32,12 @@ def test_a_broken_file_raises_with_its_name() -> None:
 
 
 async def test_a_slot_loads_the_file_says_so_and_runs_jobs_as_json() -> None:
-    slot_worker.load_own_functions(SOURCE)
-    slot_worker.load_own_functions("def broken(:\n")
-    ready = json.loads(slot_worker.ready_json())
+    slot = slot_worker.BrowserSlot()
+    slot.load_own_functions(SOURCE)
+    slot.load_own_functions("def broken(:\n")
+    ready = json.loads(slot.ready_json())
     assert {"reverse", "echo", "spin"} <= {f["name"] for f in ready["functions"]}
     assert ready["notes"][0] == "loaded functions.py: mean, now, reverse"
     assert ready["notes"][1].startswith("functions.py failed to load, serving the built-in functions only: SyntaxError")
-    result = JobResult.from_json(await slot_worker.run(Job("p1", "reverse", ["stressed"]).to_json()))
+    result = JobResult.from_json(await slot.run(Job("p1", "reverse", ["stressed"]).to_json()))
     assert result == JobResult(output=["desserts"])

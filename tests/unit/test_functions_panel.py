@@ -9,7 +9,7 @@ import json
 import pytest
 
 from tests.helpers.fake_colony import FakeColony
-from tests.unit.test_engine import serving
+from tests.helpers.serving import serving
 from wasm_executor import slot_worker
 from wasm_executor.engine.job import Job
 from wasm_executor.engine.slots import FunctionInfo
@@ -21,25 +21,23 @@ def triple(x):
 '''
 
 
-@pytest.fixture(autouse=True)
-def fresh_slot(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(slot_worker, "registry", slot_worker.default_registry())
-    monkeypatch.setattr(slot_worker, "_panel", [])
-    monkeypatch.setattr(slot_worker, "_own_source", "")
+@pytest.fixture
+def slot() -> slot_worker.BrowserSlot:
+    return slot_worker.BrowserSlot()
 
 
-async def run(funcname: str, *args: object) -> dict[str, object]:
-    return json.loads(await slot_worker.run(Job("p", funcname, list(args)).to_json()))
+async def run(slot: slot_worker.BrowserSlot, funcname: str, *args: object) -> dict[str, object]:
+    return json.loads(await slot.run(Job("p", funcname, list(args)).to_json()))
 
 
-async def test_code_that_loads_is_served_and_replaces_the_panels_earlier_code() -> None:
-    slot_worker.load_own_functions("@registry.register()\ndef own():\n    return 'mine'\n")
-    ready = json.loads(slot_worker.set_panel_functions(TRIPLE))
+async def test_code_that_loads_is_served_and_replaces_the_panels_earlier_code(slot: slot_worker.BrowserSlot) -> None:
+    slot.load_own_functions("@registry.register()\ndef own():\n    return 'mine'\n")
+    ready = json.loads(slot.set_panel_functions(TRIPLE))
     assert ready["panel"] == ["triple"] and {"triple", "own", "echo"} <= {f["name"] for f in ready["functions"]}
-    assert (await run("triple", 4))["output"] == [12]
-    ready = json.loads(slot_worker.set_panel_functions(""))
+    assert (await run(slot, "triple", 4))["output"] == [12]
+    ready = json.loads(slot.set_panel_functions(""))
     assert ready["panel"] == [] and "triple" not in {f["name"] for f in ready["functions"]}
-    assert (await run("own"))["output"] == ["mine"]  # functions.py stays
+    assert (await run(slot, "own"))["output"] == ["mine"]  # functions.py stays
 
 
 @pytest.mark.parametrize(("source", "error"), [
@@ -47,10 +45,10 @@ async def test_code_that_loads_is_served_and_replaces_the_panels_earlier_code() 
     ("x = 1\nraise RuntimeError('no')\n", "line 2: RuntimeError: no"),
     ("import sys\nsys.exit(3)\n", "line 2: SystemExit: 3"),
 ])
-async def test_code_that_fails_to_load_changes_nothing(source: str, error: str) -> None:
-    slot_worker.set_panel_functions(TRIPLE)
-    assert json.loads(slot_worker.set_panel_functions(source)) == {"error": error}
-    assert (await run("triple", 2))["output"] == [6]
+async def test_code_that_fails_to_load_changes_nothing(slot: slot_worker.BrowserSlot, source: str, error: str) -> None:
+    slot.set_panel_functions(TRIPLE)
+    assert json.loads(slot.set_panel_functions(source)) == {"error": error}
+    assert (await run(slot, "triple", 2))["output"] == [6]
 
 
 async def test_the_executor_adds_new_functions_and_removes_dropped_ones_without_re_registering() -> None:

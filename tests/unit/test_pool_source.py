@@ -6,8 +6,8 @@ import math
 
 import pytest
 
+from wasm_executor.builtins import default_registry
 from wasm_executor.engine.job import Job, run_job
-from wasm_executor.functions import default_registry
 from wasm_executor.pool import NotShippable, Pool, function_source
 
 SCALE = 3

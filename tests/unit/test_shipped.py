@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from wasm_executor.builtins import default_registry
 from wasm_executor.engine.job import Job, run_job
-from wasm_executor.functions import default_registry
 
 
 async def run(*args: object, **kwargs: object):
@@ -54,7 +54,7 @@ async def test_an_exception_in_the_code_names_its_type_and_logs_the_traceback() 
 
 
 def test_a_pool_call_is_shown_as_a_call_not_as_its_source() -> None:
-    from wasm_executor.shipped import shown_args
+    from wasm_executor.remote import shown_args
 
     assert shown_args("python", ["def f(): ..."], {"call": "f", "args": [1, "a"], "kwargs": {"k": [2]}}) == ['f(1, "a", k=[2])']
     assert shown_args("python", ["1 + 1"], {}) == ["1 + 1"]

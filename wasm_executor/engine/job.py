@@ -13,13 +13,15 @@ import contextvars
 import io
 import json
 import math
+import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..functions import FunctionError, FunctionRegistry
+from .. import remote
+from ..functions import FunctionError, FunctionRegistry, item_emitter
 
 # JSON numbers pass through the server as float64: integers beyond this lose digits.
 EXACT_INT = 2**53
@@ -32,6 +34,7 @@ class Job:
     funcname: str
     args: list[Any] = field(default_factory=list)
     kwargs: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)  # the process's env: os.environ while it runs
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -96,16 +99,26 @@ def json_safe(value: Any, where: str = "output") -> Any:
 
 # ---------------------------------------------------------------- streaming
 
-Emit = Callable[[str], None]
-_emitter: contextvars.ContextVar[Emit | None] = contextvars.ContextVar("wasm_executor_emit", default=None)
+Emit = Callable[[str], None]  # a host's sink for one streamed item, as JSON text
 
 
-def emit_item(value: Any, index: int) -> None:
-    """Send one item of a streaming function to its host as it is made (JSON text), if anyone listens.
-    The executor appends it to the process's channel (`Pool.stream` reads it there)."""
-    emit = _emitter.get()
-    if emit is not None:
-        emit(json.dumps(json_safe(value, f"item {index}")))
+def _json_emitter(emit: Emit) -> Callable[[Any, int], None]:
+    return lambda value, index: emit(json.dumps(json_safe(value, f"item {index}")))
+
+
+@contextlib.contextmanager
+def _environment(env: dict[str, str]) -> Iterator[None]:
+    """`env` in os.environ while the job runs, and only then (a slot runs one job at a time)."""
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 # ---------------------------------------------------------------- print capture
@@ -137,12 +150,10 @@ def _install_capture() -> None:
 
 
 def _readable(exc: BaseException, funcname: str) -> str:
-    try:
-        if isinstance(exc, FunctionError | OutputError):
+    if isinstance(exc, FunctionError | OutputError):
+        with contextlib.suppress(Exception):
             return str(exc)
-        return f"{funcname} raised {type(exc).__name__}: {exc}"
-    except Exception:  # an exception whose str() itself fails
-        return f"{funcname} raised {type(exc).__name__}"
+    return remote.raised(funcname, exc)
 
 
 def _clip(text: str) -> str:
@@ -157,9 +168,10 @@ async def run_job(registry: FunctionRegistry, job: Job, emit: Emit | None = None
     _install_capture()
     buf = io.StringIO()
     token = _capture.set(buf)
-    emit_token = _emitter.set(emit)
+    emit_token = item_emitter.set(_json_emitter(emit) if emit is not None else None)
     try:
-        output = json_safe(await registry.call(job.funcname, job.args, job.kwargs))
+        with _environment(job.env):
+            output = json_safe(await registry.call(job.funcname, job.args, job.kwargs))
         return JobResult(output=output, log=_clip(buf.getvalue()))
     except (KeyboardInterrupt, asyncio.CancelledError):
         return JobResult(error="interrupted", log=_clip(buf.getvalue()), interrupted=True)
@@ -170,4 +182,4 @@ async def run_job(registry: FunctionRegistry, job: Job, emit: Emit | None = None
         return JobResult(error=_readable(exc, job.funcname), log=_clip(buf.getvalue() + tb))
     finally:
         _capture.reset(token)
-        _emitter.reset(emit_token)
+        item_emitter.reset(emit_token)

@@ -17,7 +17,8 @@ import signal
 import sys
 from pathlib import Path
 
-from ..functions import default_registry, load_functions
+from ..builtins import default_registry
+from ..functions import load_functions
 from .job import Job, JobResult, run_job
 from .slots import describe_registry
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from .. import remote
 from ..client import ColoniesClient
 from ..errors import RPCError
 from ..retry import Retry, Stopped
@@ -49,4 +50,4 @@ class ChannelWriter:
         """Every item appended, then the end (or the error) marked."""
         self._queue.put_nowait(None)
         await self._task
-        await self._append("" if ok else error, "end" if ok else "error")
+        await self._append("" if ok else error, remote.END if ok else remote.ERROR)

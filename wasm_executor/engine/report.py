@@ -1,0 +1,41 @@
+"""What the executor reports: its state (told once per change) and its events, through one sink."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..errors import TransportError
+from ..events import Event, LogLine, State, StateChanged
+
+EventSink = Callable[[Event], None]
+
+
+class Reporter:
+    def __init__(self, sink: EventSink | None, executorid: str) -> None:
+        self._sink = sink or (lambda _event: None)
+        self.executorid = executorid
+        self.state = State.STOPPED
+        self.detail = ""
+
+    def emit(self, event: Event) -> None:
+        self._sink(event)
+
+    def log(self, message: str) -> None:
+        self.emit(LogLine(message))
+
+    def set_state(self, state: State, detail: str = "") -> None:
+        if (state, detail) == (self.state, self.detail):
+            return  # a new long-poll is no news
+        self.state, self.detail = state, detail
+        self.emit(StateChanged(state, detail, self.executorid))
+
+    def say_unreachable(self, state: State) -> Callable[[BaseException, float], None]:
+        """An `on_retry` for `Retry`: the state, with why and when the next try comes."""
+
+        def on_retry(exc: BaseException, delay: float) -> None:
+            if isinstance(exc, TransportError):
+                self.set_state(state, f"server unreachable ({exc}); retrying in {delay:g} s")
+            else:
+                self.set_state(state, f"the server answered {exc}; retrying in {delay:g} s")
+
+        return on_retry
