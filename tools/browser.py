@@ -45,6 +45,7 @@ async def wait_state(page: Page, *states: str, timeout: float = 60) -> str:
 async def start_executor(
     page: Page, url: str, server_url: str, colony: str, name: str, executortype: str, colony_prvkey: str | None,
     slots: int | None = None, allow_code: bool | None = None, package_index: str | None = None,
+    slot_memory_mib: int | None = None,
 ) -> None:
     """Open the page, wait for Python, fill the form like a person, click Start Executor.
     `allow_code=None` leaves the consent box as the page remembers it."""
@@ -56,6 +57,8 @@ async def start_executor(
     await page.get_by_label("Executor type").fill(executortype)
     if slots is not None:
         await page.get_by_label("Slots").fill(str(slots))
+    if slot_memory_mib is not None:
+        await page.get_by_label("Memory per slot (MiB)").fill(str(slot_memory_mib))
     await page.get_by_label("Colony private key").fill(colony_prvkey or "")
     if allow_code is not None:
         await page.get_by_label("Run Python code sent by the colony").set_checked(allow_code)

@@ -1,8 +1,10 @@
 """`ColoniesClient`: every call of the Rust SDK, same names, same argument order, async.
 
 Each method builds one signed envelope (`envelope.build_request`), sends it through the
-transport seam and parses the reply (`envelope.parse_reply`). The private key is the last
-argument of every call, as in the Rust SDK, so one client can act for several identities.
+transport seam and parses the reply (`envelope.parse_reply`). Every call takes the private key
+that signs it (in most, as in the Rust SDK, as the last argument; `assign`, `close`, `fail`,
+`get_processes`, `get_logs` and `subscribe_channel` keep the Rust SDK's order, with optional
+arguments after it), so one client can act for several identities.
 """
 
 from __future__ import annotations
@@ -219,6 +221,39 @@ class ColoniesClient:
 
     async def remove_all_processgraphs(self, colonyname: str, state: int, prvkey: str) -> None:
         await self.rpc("removeallprocessgraphsmsg", {"colonyname": colonyname, "state": state}, prvkey)
+
+    async def cancel_processgraph(self, processgraphid: str, prvkey: str) -> None:
+        """Cancel every process of a workflow that has not ended."""
+        await self.rpc("cancelprocessgraphmsg", {"processgraphid": processgraphid}, prvkey)
+
+    async def add_child(
+        self, processgraphid: str, parentprocessid: str, childprocessid: str, spec: FunctionSpec, insert: bool, prvkey: str,
+    ) -> Process:
+        """Grow a running workflow: a process for `spec` after `parentprocessid` (a dynamic DAG).
+        With `insert`, it goes between the parent and `childprocessid`. Called by the parent's executor."""
+        payload = {
+            "processgraphid": processgraphid, "parentprocessid": parentprocessid, "childprocessid": childprocessid,
+            "spec": spec.to_dict(), "insert": insert,
+        }
+        return Process.from_dict(await self.rpc("addchildmsg", payload, prvkey))
+
+    # The names the ColonyOS docs use for the same calls.
+    get_process_graph = get_processgraph
+    cancel_process_graph = cancel_processgraph
+
+    # ------------------------------------------------------------------ pausing a colony's assignments
+
+    async def pause_assignments(self, colonyname: str, prvkey: str) -> None:
+        """No process is assigned in the colony until `resume_assignments` (colony owner key)."""
+        await self.rpc("pauseassignmentsmsg", {"colonyname": colonyname}, prvkey)
+
+    async def resume_assignments(self, colonyname: str, prvkey: str) -> None:
+        await self.rpc("resumeassignmentsmsg", {"colonyname": colonyname}, prvkey)
+
+    async def get_pause_status(self, colonyname: str, prvkey: str) -> bool:
+        """Whether the colony's assignments are paused (any member)."""
+        reply = await self.rpc("getpausestatusmsg", {"colonyname": colonyname}, prvkey) or {}
+        return bool(reply.get("ispaused"))
 
     # ------------------------------------------------------------------ logs
 

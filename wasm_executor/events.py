@@ -175,6 +175,7 @@ class Start:
     executortype: str
     colony_prvkey: str | None = None
     slots: int = 1
+    slot_memory_mib: int = 0  # memory one slot offers a process (0: the device's share; resources.py)
     allow_code: bool = False  # the owner's consent to run Python code sent by the colony
     package_index: str = ""  # the owner's package index for shipped code's `requires` (optional)
     admission_url: str = ""  # from a join link: join through the admission service with this invite
@@ -226,10 +227,16 @@ def parse_command(message: dict[str, Any]) -> Command:
     except TypeError as exc:
         raise CommandError(f"{kind}: {exc}") from None
     if isinstance(command, Start):
-        text = {k: (str(v).strip() if v is not None else None) for k, v in values.items() if k not in ("slots", "allow_code")}
+        numbers = ("slots", "slot_memory_mib", "allow_code")
+        text = {k: (str(v).strip() if v is not None else None) for k, v in values.items() if k not in numbers}
+        try:
+            slots, memory = max(1, int(values.get("slots") or 1)), max(0, int(values.get("slot_memory_mib") or 0))
+        except (TypeError, ValueError):
+            raise CommandError(f"start: slots and memory per slot are whole numbers, got {values.get('slots')!r}, "
+                               f"{values.get('slot_memory_mib')!r}") from None
         command = dataclasses.replace(
             command, **{k: v for k, v in text.items() if k != "colony_prvkey"},
-            colony_prvkey=text.get("colony_prvkey") or None, slots=max(1, int(values.get("slots") or 1)),
+            colony_prvkey=text.get("colony_prvkey") or None, slots=slots, slot_memory_mib=memory,
             allow_code=values.get("allow_code") is True,  # consent is explicit: only a real true counts
         )
     return command

@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 
 from .client import ColoniesClient
 from .errors import RequestTimeout, RPCError
-from .objects import CANCELLED, FAILED, RUNNING, SUCCESS, ChannelEntry, FunctionSpec, Process
+from .objects import CANCELLED, FAILED, RUNNING, SUCCESS, ChannelEntry, FunctionSpec, Process, ProcessGraph, WorkflowSpec
 from .remote import END, ERROR, FUNCNAME, STREAM_CHANNEL, parse_raised
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -273,6 +273,85 @@ class Pool:
                     return
         finally:
             items.put_nowait((True, None))
+
+    # ------------------------------------------------------------------ workflows: one graph on the server
+
+    async def submit_map_reduce(
+        self, fn: Callable[..., Any], items: Iterable[Any], reducer: Callable[..., Any], *, requires: Iterable[str] | None = None,
+    ) -> str:
+        """Submit ``reducer(*[fn(item) for item in items])`` as ONE workflow and return its ID at once.
+
+        The server runs the mappers anywhere, then hands their outputs, in order, to the reducer
+        (a process's `in`). The driver may go away: `collect(ID)`, from any process, gets the result."""
+        mapper = self.spec(fn, [], {}, requires)
+        specs = []
+        for i, item in enumerate(items):
+            spec = FunctionSpec.from_dict(mapper.to_dict())
+            spec.kwargs = {**spec.kwargs, "args": [item]}
+            spec.nodename = f"{fn.__name__}-{i}"
+            specs.append(spec)
+        last = self.spec(reducer, [], {}, requires)
+        last.nodename = f"{reducer.__name__}-reduce"
+        last.conditions.dependencies = [s.nodename for s in specs]
+        return await self._submit_workflow([*specs, last])
+
+    async def submit_pipeline(self, fns: list[Callable[..., Any]], *args: Any, requires: Iterable[str] | None = None) -> str:
+        """Submit ``fns[-1](…fns[1](fns[0](*args)))`` as ONE workflow (each step where the server
+        likes) and return its ID; `collect(ID)` gets the last step's result."""
+        specs: list[FunctionSpec] = []
+        for i, fn in enumerate(fns):
+            spec = self.spec(fn, args if i == 0 else [], {}, requires)
+            spec.nodename = f"{i}-{fn.__name__}"
+            spec.conditions.dependencies = [specs[-1].nodename] if specs else []
+            specs.append(spec)
+        return await self._submit_workflow(specs)
+
+    async def map_reduce(self, fn: Callable[..., Any], items: Iterable[Any], reducer: Callable[..., Any], **kw: Any) -> Any:
+        return await self.collect(await self.submit_map_reduce(fn, items, reducer, **kw))
+
+    async def pipeline(self, fns: list[Callable[..., Any]], *args: Any, **kw: Any) -> Any:
+        return await self.collect(await self.submit_pipeline(fns, *args, **kw))
+
+    async def _submit_workflow(self, specs: list[FunctionSpec]) -> str:
+        graph = await self.client.submit_workflow(WorkflowSpec(colonyname=self.colonyname, functionspecs=specs), self.prvkey)
+        return graph.processgraphid
+
+    async def collect(self, graph_id: str) -> Any:
+        """The result of a workflow's last step (Pool's workflows end in one), however long it takes.
+
+        A step that fails ends the wait with its `RemoteError`, and the rest of the graph is
+        cancelled on the server: nothing is left WAITING for parents that will never finish."""
+        graph = await self.client.get_processgraph(graph_id, self.prvkey)
+        last = await self._last_step(graph)
+        while True:
+            with contextlib.suppress(RequestTimeout):
+                ended = await self.client.wait_for_end(last, 5, self.prvkey)
+                break
+            graph = await self.client.get_processgraph(graph_id, self.prvkey)
+            if graph.state == FAILED:
+                return await self._graph_failed(graph)
+        if ended.state == SUCCESS:
+            return ended.output[0] if ended.output else None
+        if ended.state == FAILED and not ended.errors:  # failed because a step before it did: say that one's error
+            return await self._graph_failed(graph)
+        raise await self._remote_error(ended)
+
+    async def _last_step(self, graph: ProcessGraph) -> Process:
+        """The one process of the graph without children (the server keeps no order of the graph's ids)."""
+        for pid in reversed(graph.processids):
+            process = await self.client.get_process(pid, self.prvkey)
+            if not process.children:
+                return process
+        raise RemoteError("", f"workflow {graph.processgraphid} has no last step")
+
+    async def _graph_failed(self, graph: ProcessGraph) -> Any:
+        with contextlib.suppress(RPCError):
+            await self.client.cancel_processgraph(graph.processgraphid, self.prvkey)
+        for pid in graph.processids:
+            process = await self.client.get_process(pid, self.prvkey)
+            if process.state == FAILED and process.errors:
+                raise await self._remote_error(process)
+        raise RemoteError("", f"workflow {graph.processgraphid} failed")
 
     async def _call(self, spec: FunctionSpec) -> Any:
         async with self._limit:

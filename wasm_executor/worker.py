@@ -30,6 +30,7 @@ from .events import (
     parse_command,
     to_message,
 )
+from .resources import WASM32_HEAP_MIB
 from .urls import BadServerURL, check_server_url
 
 _prvkey = ""  # the executor's own key: loaded from the worker's store, never sent to the page
@@ -118,7 +119,7 @@ def start(command: Start) -> None:
         server_url=server_url, colonyname=command.colonyname, executorname=command.executorname,
         executortype=command.executortype or "wasm", prvkey=_prvkey, colony_prvkey=command.colony_prvkey,
         allow_code=command.allow_code, admission_url=admission_url, invite=command.invite,
-        locationname=command.locationname,
+        locationname=command.locationname, slot_memory_mib=min(command.slot_memory_mib, WASM32_HEAP_MIB),
     )
     pool = slots(command.slots)
     pool.size = command.slots

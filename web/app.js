@@ -12,7 +12,7 @@ const MAX_ROWS = 50;
 const RUNNING_STATES = ["registering", "waiting for approval", "polling", "paused", "stopping"];
 
 // Form fields carry ExecutorConfig's names (name="server_url", …): what is sent is what Python reads.
-const FIELDS = ["server-url", "colony-name", "executor-name", "executor-type", "slots", "package-index"];
+const FIELDS = ["server-url", "colony-name", "executor-name", "executor-type", "slots", "slot-memory", "package-index"];
 const worker = new Worker(workerURL("./worker.mjs", import.meta.url), { type: "module" });
 let identity = null;
 const rows = new Map();
@@ -68,7 +68,7 @@ function showJoinLink(link) {
 function loadSettings() {
   const saved = JSON.parse(localStorage.getItem(SETTINGS_STORE) || "{}");
   $("server-url").value = saved.server_url || `${location.protocol === "https:" ? "https" : "http"}://${location.hostname || "127.0.0.1"}:50080`;
-  for (const id of ["colony-name", "executor-name", "executor-type", "slots", "package-index"]) {
+  for (const id of ["colony-name", "executor-name", "executor-type", "slots", "slot-memory", "package-index"]) {
     const name = $(id).name;
     if (saved[name]) $(id).value = saved[name];
   }
@@ -83,6 +83,7 @@ function formValues() {
   const values = {};
   for (const id of FIELDS) values[$(id).name] = $(id).value.trim();
   values.slots = Number(values.slots) || 1;
+  values.slot_memory_mib = Number(values.slot_memory_mib) || 0;  // 0: the device's share
   values.allow_code = $("allow-code").checked;
   return values;
 }
@@ -91,7 +92,7 @@ function saveSettings(values) {
   if (joinLink) {  // the link's server, colony and type are the link's, not the owner's settings
     const saved = JSON.parse(localStorage.getItem(SETTINGS_STORE) || "{}");
     localStorage.setItem(SETTINGS_STORE, JSON.stringify({
-      ...saved, executorname: values.executorname, slots: values.slots, allow_code: values.allow_code, package_index: values.package_index,
+      ...saved, executorname: values.executorname, slots: values.slots, slot_memory_mib: values.slot_memory_mib, allow_code: values.allow_code, package_index: values.package_index,
     }));
     return;
   }

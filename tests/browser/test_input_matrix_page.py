@@ -7,7 +7,7 @@ import pytest
 from playwright.async_api import Browser
 
 from tests.helpers.colony import unique
-from tests.integration.test_input_matrix import CASES
+from tests.helpers.input_cases import CASES
 from tools.browser import start_executor, wait_state
 from tools.layout import ARTIFACTS
 from wasm_executor import SUCCESS, ColoniesClient, FunctionSpec

@@ -148,6 +148,9 @@ class FakeColony:
             return None
         if msg == "assignprocessmsg":
             return await self._assign(request)
+        if msg == "getpausestatusmsg":
+            self._member(request)
+            return {"colonyname": body["colonyname"], "ispaused": self.paused}
         if msg == "getprocessesmsg":
             self._member(request)
             return [p.to_dict() for p in self.processes.values() if p.state == body["state"]]

@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 
+from tests.helpers import pycolonies
 from tests.helpers.engine import config_for, running
 from wasm_executor import FAILED, RUNNING, ColoniesClient, Pool, RemoteError
 from wasm_executor.remote import NOT_ALLOWED
@@ -93,3 +94,10 @@ async def test_stream_yields_each_item_while_the_function_still_runs(colony, cli
         assert got == [{"i": 0}, {"i": 1}] and caught.value.type_name == "RuntimeError"
         # The same generator through run: every item, as one list.
         assert await pool.run(count_slowly, 3, 0) == [{"i": 0}, {"i": 1}, {"i": 2}]
+
+
+async def test_a_function_sent_by_pycolonies_runs_and_its_result_reads_back_in_pycolonies(colony) -> None:
+    async with running(config_for(colony, allow_code=True)) as (executor, _):
+        said = await asyncio.to_thread(pycolonies.submit_and_read, colony.url, colony.name, executor.config.executortype,
+                                       colony.user_prvkey)
+    assert said == "2 [43] []"

@@ -2,15 +2,14 @@
 
 Runs the same in CPython and in the browser's executor worker; it holds the executor's key and is
 the only part that talks to the server. Functions run in slots (`SlotPool`), which hold no key.
-This module is the serving loop; its rooms are `membership` (joining), `handle` (one process:
-`intake`, `supervise` in its slot, `delivery` of the result) and `report` (state and events).
+This module is the serving loop; its rooms are `membership` (joining), `poll` (one assign and
+what its answer means), `handle` (one process: `intake`, `supervise` in its slot, `delivery` of
+the result) and `report` (state and events).
 
 The rules:
 - A bad process (unknown function, bad arguments, an exception, output JSON cannot carry) fails
   THAT process with a readable error; serving goes on.
-- Each assign declares what is free (`resources`): a process asking for more is not handed to us.
-- A paused colony (`colonies process pause`) is its own state, not an outage: the long-poll goes
-  on without backoff, and the server hands out work the moment it is resumed.
+- Each assign declares what is free; a paused colony is a state of its own, not an outage (`poll`).
 - Nothing is lost: results in hand are delivered through any outage (retried with backoff), and
   after an assign that broke in transit or that the server answered with a 5xx, at start and at
   stop, processes the server assigned to us that we are not running are looked for and served.
@@ -25,21 +24,21 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 from ..client import ColoniesClient
-from ..errors import RPCError, ServerError, TransportError
+from ..errors import RPCError
 from ..events import Outcome, State
 from ..objects import RUNNING, Process
-from ..resources import cpu_text, mem_text, slot_memory_mib
-from ..retry import Retry, Stopped, pause
+from ..resources import slot_memory_mib
+from ..retry import Retry, Stopped
 from .config import ExecutorConfig, Session
 from .delivery import Delivery
 from .handle import Handler
 from .membership import JoinRefused, Membership
+from .poll import Poller
 from .report import EventSink, Reporter
 from .slots import FunctionInfo, SlotPool
 
 T = TypeVar("T")
 RECOVER_BATCH = 100
-PAUSED_DETAIL = "paused by the colony's admin; serving again as soon as it is resumed"
 
 
 def _settle(future: asyncio.Future[None] | None) -> None:
@@ -71,7 +70,7 @@ class ColonyExecutor:
         self._in_hand: set[str] = set()  # processids from assign until their result is delivered
         self._free: asyncio.Queue[int] = asyncio.Queue()
         self._handlers: set[asyncio.Task[None]] = set()
-        self._suspect = False  # an assign broke: the server may have assigned us a process we never saw
+        self._poller = Poller(self.session, config.poll_timeout, self.report, self.membership, self._stop, self._slot_memory)
 
     @property
     def state(self) -> State:
@@ -159,13 +158,13 @@ class ColonyExecutor:
                 slot = self._free.get_nowait() if not self._free.empty() else await self._until_stopped(self._free.get())
                 process: Process | None = None
                 try:  # the slot's lease: it goes back unless a process took it
-                    process, trouble = await self._poll()
+                    process, trouble = await self._poller.poll(self._free.qsize() + 1, self._until_stopped)
                 finally:
                     if process is None:
                         self._free.put_nowait(slot)
                 if process is not None:
                     self._start(slot, process)
-                elif self._suspect:  # right away, the slot is back: a 5xx reply may hide an assigned process
+                elif self._poller.suspect:  # right away, the slot is back: a 5xx reply may hide an assigned process
                     await self._recover_suspect()
                 if trouble is not None:
                     await retry.failed(trouble, self.report.say_unreachable(State.POLLING))
@@ -178,37 +177,12 @@ class ColonyExecutor:
         while self._handlers:
             await asyncio.gather(*list(self._handlers), return_exceptions=True)
 
-    async def _poll(self) -> tuple[Process | None, Exception | None]:
-        """One assign, declaring what is free: (the process or None, the error to back off on or None)."""
-        s = self.session
-        free_cpu, free_mem = cpu_text(self._free.qsize() + 1), mem_text(self._slot_memory())
-        try:
-            process = await self._until_stopped(self.client.assign(s.colonyname, self.config.poll_timeout, s.prvkey, free_cpu, free_mem))
-        except ServerError as exc:
-            if exc.paused:
-                self.report.set_state(State.PAUSED, PAUSED_DETAIL)
-                if exc.status == 503 and await pause(self._stop, 1.0):  # an answer that was not held: do not spin
-                    raise Stopped() from None
-                return None, None
-            if exc.status == 403:  # removed, rejected, or unregistered after a long silence: join again
-                self.report.log(f"no longer a member of the colony ({exc.message}); joining again")
-                if not await self.membership.register():
-                    raise Stopped() from None
-                return None, None
-            self._suspect = self._suspect or exc.status >= 500
-            return None, exc
-        except RPCError as exc:
-            self._suspect = self._suspect or isinstance(exc, TransportError)
-            return None, exc
-        self.report.set_state(State.POLLING)
-        return process, None
-
     async def _recover_suspect(self) -> None:
         try:
             await self._recover(raise_errors=True)
         except RPCError:
             return  # still unreachable: looked for again after the backoff
-        self._suspect = False
+        self._poller.suspect = False
 
     async def _recover(self, raise_errors: bool = False) -> None:
         """Serve processes the server has assigned to us that we are not running (a lost assign reply)."""
