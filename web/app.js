@@ -173,7 +173,10 @@ const RENDER_EVERY = 250;
 const ended = [];  // performance.now() of each process end in the last THROUGHPUT_WINDOW ms
 const THROUGHPUT_WINDOW = 10000;
 
+let started = 0;  // processes this page started: more than it ended would mean one ran twice
+
 function queue(msg) {
+  if (msg.type === "process" && msg.status === "running") $("status").dataset.started = ++started;
   if (msg.type === "process") {
     pending.processes.delete(msg.processid);  // re-insert: Map order is arrival order
     pending.processes.set(msg.processid, msg);

@@ -34,6 +34,9 @@ class FakeColony:
     refuse_close: str = ""  # the server refuses closes with this message (HTTP 400)
     fail_next_assign_reply: bool = False  # the server assigns, then answers 500 (seen: a panic resolving a workflow)
     paused: bool = False  # `colonies process pause`: assigns are held until resume, then 408
+    stale_listing: float = 0.0  # getprocesses answers this many seconds late, with the list as it was
+    hold_closes: bool = False  # closes wait until a listing has been read (then go through while it is on its way)
+    _closes_open: asyncio.Event = field(default_factory=asyncio.Event)
     assigns: list[dict[str, Any]] = field(default_factory=list)  # every assign's payload, as sent
     assigned_count: dict[str, int] = field(default_factory=dict)  # processid -> times assigned
     calls: list[str] = field(default_factory=list)
@@ -153,7 +156,11 @@ class FakeColony:
             return {"colonyname": body["colonyname"], "ispaused": self.paused}
         if msg == "getprocessesmsg":
             self._member(request)
-            return [p.to_dict() for p in self.processes.values() if p.state == body["state"]]
+            listed = [p.to_dict() for p in self.processes.values() if p.state == body["state"]]
+            self._closes_open.set()
+            if self.stale_listing:
+                await asyncio.sleep(self.stale_listing)  # a slow database: the reply tells the past
+            return listed
         if msg == "getprocessmsg":
             return self.processes[body["processid"]].to_dict()
         if msg == "addlogmsg":
@@ -168,6 +175,8 @@ class FakeColony:
             self.channels.setdefault(p.processid, []).append(entry)
             return None
         if msg == "closesuccessfulmsg":
+            if self.hold_closes:
+                await self._closes_open.wait()
             p = self._owned(request)
             if self.refuse_close:
                 raise ServerError(self.refuse_close, 400)

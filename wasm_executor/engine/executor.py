@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable
 from typing import TypeVar
 
@@ -39,6 +40,7 @@ from .slots import FunctionInfo, SlotPool
 
 T = TypeVar("T")
 RECOVER_BATCH = 100
+LET_GO_KEPT = 1000
 
 
 def _settle(future: asyncio.Future[None] | None) -> None:
@@ -68,6 +70,7 @@ class ColonyExecutor:
         self.done = 0
         self.failed = 0
         self._in_hand: set[str] = set()  # processids from assign until their result is delivered
+        self._let_go: dict[str, float] = {}  # processid -> when it left _in_hand (the newest LET_GO_KEPT)
         self._free: asyncio.Queue[int] = asyncio.Queue()
         self._handlers: set[asyncio.Task[None]] = set()
         self._poller = Poller(self.session, config.poll_timeout, self.report, self.membership, self._stop, self._slot_memory)
@@ -187,6 +190,7 @@ class ColonyExecutor:
     async def _recover(self, raise_errors: bool = False) -> None:
         """Serve processes the server has assigned to us that we are not running (a lost assign reply)."""
         s = self.session
+        listed = time.monotonic()
         try:
             running = await s.client.get_processes(s.colonyname, RECOVER_BATCH, RUNNING, s.prvkey, executortype=s.executortype)
         except RPCError as exc:
@@ -194,7 +198,9 @@ class ColonyExecutor:
                 raise
             self.report.log(f"looking for processes assigned to this executor: {exc}")
             return
-        orphans = [p for p in running if p.assignedexecutorid == self.executorid and p.processid not in self._in_hand]
+        # Not what we hold, nor what we delivered while the listing was on its way: a stale list would run it twice.
+        orphans = [p for p in running if p.assignedexecutorid == self.executorid and p.processid not in self._in_hand
+                   and self._let_go.get(p.processid, -1.0) < listed]
         for process in orphans:
             self.report.log(f"process {process.processid} was assigned to this executor but never reached it; running it now")
             slot = await self._free.get()  # even when stopping: it must not stay RUNNING
@@ -211,6 +217,9 @@ class ColonyExecutor:
             await self._handler.handle(slot, process, lambda: self._free.put_nowait(slot))
         finally:
             self._in_hand.discard(process.processid)
+            self._let_go[process.processid] = time.monotonic()
+            while len(self._let_go) > LET_GO_KEPT:
+                del self._let_go[next(iter(self._let_go))]
 
     def _count(self, outcome: Outcome) -> tuple[int, int]:
         if outcome == Outcome.DONE:

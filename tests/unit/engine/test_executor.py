@@ -11,7 +11,7 @@ from tests.helpers.fake_colony import FakeColony
 from tests.helpers.serving import serving
 from wasm_executor import CANCELLED, RUNNING, SUCCESS, WAITING, gen_prvkey
 from wasm_executor.engine.supervise import STOPPED_BY_OWNER
-from wasm_executor.events import LogLine, Outcome, SlotChanged, State, StateChanged
+from wasm_executor.events import LogLine, Outcome, ProcessStarted, SlotChanged, State, StateChanged
 
 
 async def test_a_process_costs_two_rpcs_and_prints_reach_the_log_only_when_there_are_some() -> None:
@@ -258,3 +258,18 @@ async def test_a_generators_items_go_to_the_stream_channel_in_order_before_the_c
         quiet = colony.submit("python", STREAMING, kwargs={"call": "squares", "args": [3]})  # no channel asked for
         assert (await run.result(quiet.processid)).status == Outcome.DONE
         assert colony.processes[quiet.processid].output == [[0, 1, 4]] and quiet.processid not in colony.channels
+
+
+async def test_a_process_delivered_while_a_stale_listing_was_on_its_way_is_not_run_again() -> None:
+    # The close of p waits until the executor has asked for its RUNNING processes, then goes through
+    # while that listing (which still shows p RUNNING) is on its way back.
+    colony = FakeColony(stale_listing=0.3, hold_closes=True)
+    async with serving(colony, slots=2, poll_timeout=1) as run:
+        p = colony.submit("sleep", "0.05")
+        await run.until(lambda: colony.state(p.processid) == RUNNING)
+        colony.lose_next_assign_reply = True
+        lost = colony.submit("echo", "its assign reply is lost: the executor lists what it holds")
+        await run.until(lambda: colony.state(p.processid) == SUCCESS and colony.state(lost.processid) == SUCCESS, timeout=5)
+        await run.until(lambda: not run.executor._poller.suspect, timeout=5)
+        starts = [e for e in run.events if isinstance(e, ProcessStarted) and e.processid == p.processid]
+        assert len(starts) == 1, "run twice"
