@@ -44,6 +44,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "(sets server, colony and type; no colony key needed)")
     p.add_argument("--slots", type=int, default=max(1, (os.cpu_count() or 2) - 1),
                    help="processes run at once, each in its own child process (default: cores - 1)")
+    p.add_argument("--slot-memory", type=int, default=0, metavar="MIB",
+                   help="memory one slot offers a process, declared on each assign (default: the machine's share)")
     p.add_argument("--functions", default=None, help="a Python file of extra functions, as web/functions.py")
     p.add_argument("--allow-code", action="store_true",
                    help="run Python code the colony sends (the `python` function); without it such processes are refused")
@@ -87,7 +89,7 @@ async def run(args: argparse.Namespace) -> int:
     config = ExecutorConfig(
         server_url=args.server, colonyname=args.colony, executorname=args.name or f"cli-{executorid[:8]}",
         prvkey=prvkey, executortype=args.executortype, colony_prvkey=args.colony_prvkey or None,
-        poll_timeout=args.poll_timeout, allow_code=args.allow_code,
+        poll_timeout=args.poll_timeout, allow_code=args.allow_code, slot_memory_mib=max(0, args.slot_memory),
         admission_url=link.admission if link else "", invite=link.invite if link else "",
         locationname=link.location if link else "",
     )

@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 
+from . import slot_protocol
 from .job import Emit, Job, JobResult
 from .slots import FunctionInfo, SlotLost, SlotPool
 
@@ -36,6 +37,12 @@ class _Child:
             raise SlotLost(f"the slot process ended (exit code {await self.proc.wait()})")
         return line.decode("utf-8")
 
+    async def read_message(self) -> tuple[str, str]:
+        try:
+            return slot_protocol.decode(await self.read_line())
+        except slot_protocol.SlotProtocolError as exc:
+            raise SlotLost(str(exc)) from None
+
 
 class ProcessSlots(SlotPool):
     def __init__(self, size: int = 1, functions_file: str | None = None) -> None:
@@ -52,7 +59,10 @@ class ProcessSlots(SlotPool):
             *cmd, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, start_new_session=True, limit=LINE_LIMIT,
         )
         child = _Child(proc)
-        ready = json.loads(await asyncio.wait_for(child.read_line(), STARTUP_TIMEOUT))
+        kind, info = await asyncio.wait_for(child.read_message(), STARTUP_TIMEOUT)
+        if kind != slot_protocol.READY:
+            raise SlotLost(f"the slot process said {kind!r} before it was ready")
+        ready = json.loads(info)
         self._functions = [FunctionInfo.from_dict(f) for f in ready["functions"]]
         self._children[slot] = child
         return child
@@ -75,12 +85,12 @@ class ProcessSlots(SlotPool):
                 await child.proc.stdin.drain()
             except (ConnectionError, RuntimeError) as exc:
                 raise SlotLost(f"the slot process is gone ({exc})") from None
-            while True:  # a streaming function's items come first, one {"emit": JSON text} line each
-                line = await child.read_line()
-                if not line.startswith('{"emit":'):
-                    return JobResult.from_json(line)
-                if on_emit is not None:
-                    on_emit(json.loads(line)["emit"])
+            while True:  # a streaming function's items come first, then the result (slot_protocol)
+                kind, text = await child.read_message()
+                if kind == slot_protocol.RESULT:
+                    return JobResult.from_json(text)
+                if kind == slot_protocol.EMIT and on_emit is not None:
+                    on_emit(text)
 
     async def interrupt(self, slot: int) -> None:
         child = self._children.get(slot)

@@ -1,8 +1,8 @@
 """A CPython slot: `python -m wasm_executor.engine.slot_process [--functions FILE]`.
 
-Speaks JSON lines with its parent (`ProcessSlots`): first `{"functions": [...]}` once ready,
-then for each `Job` line read, an `{"emit": ...}` line per item a streaming function yields and
-one `JobResult` line. The protocol runs on a private copy of
+Speaks `slot_protocol` with its parent (`ProcessSlots`), one JSON line a message: `ready` once
+booted, then for each `Job` line read, an `emit` per item a streaming function yields and one
+`result`. The protocol runs on a private copy of
 stdout; the function's own prints are captured, and anything written to fd 1 lands on stderr.
 SIGINT interrupts the running job (KeyboardInterrupt); the parent kills us if that is not enough.
 """
@@ -19,7 +19,9 @@ from pathlib import Path
 
 from ..builtins import default_registry
 from ..functions import load_functions
+from . import slot_protocol
 from .job import Job, JobResult, run_job
+from .slot_protocol import EMIT, READY, RESULT
 from .slots import describe_registry
 
 
@@ -39,11 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     registry = default_registry()
     if args.functions:
         load_functions(Path(args.functions).read_text(), registry, args.functions)
-    protocol.write(json.dumps({"functions": [f.to_dict() for f in describe_registry(registry)]}) + "\n")
+    protocol.write(slot_protocol.encode(READY, json.dumps({"functions": [f.to_dict() for f in describe_registry(registry)]})))
     protocol.flush()
 
     def emit(item: str) -> None:
-        protocol.write(json.dumps({"emit": item}) + "\n")
+        protocol.write(slot_protocol.encode(EMIT, item))
         protocol.flush()
 
     while True:
@@ -58,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
                 result = JobResult(error="interrupted", interrupted=True)
         except KeyboardInterrupt:
             continue  # an interrupt that came between jobs
-        protocol.write(result.to_json() + "\n")
+        protocol.write(slot_protocol.encode(RESULT, result.to_json()))
         protocol.flush()
 
 
