@@ -7,20 +7,22 @@ that `source .colonies/dev.env` exports. Unit tests use none of this.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import urllib.request
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
 
 import pytest
 import pytest_asyncio
 
 from tests.helpers.colony import Colony, TestExecutor, unique
 from tools.devenv import read_dev_env, server_url
-from wasm_executor import ColoniesClient, Executor, gen_prvkey
+from wasm_executor import RUNNING, WAITING, ColoniesClient, Executor, gen_prvkey
 
 
 @pytest.fixture(scope="session")
-def colony() -> Colony:
+def colony() -> Iterator[Colony]:
     env = read_dev_env()
     missing = [k for k in ("COLONIES_SERVER_HOST", "COLONIES_COLONY_PRVKEY", "COLONIES_PRVKEY") if k not in env]
     if missing:
@@ -31,7 +33,8 @@ def colony() -> Colony:
             assert r.status == 200
     except OSError as exc:
         pytest.fail(f"ColonyOS at {url} does not answer /health ({exc}): run `python build.py up`")
-    return Colony(
+    started = datetime.now(UTC)
+    colony = Colony(
         url=url,
         name=env.get("COLONIES_COLONY_NAME", "dev"),
         colony_prvkey=env["COLONIES_COLONY_PRVKEY"],
@@ -39,6 +42,20 @@ def colony() -> Colony:
         server_prvkey=env.get("COLONIES_SERVER_PRVKEY", ""),
         env=env,
     )
+    yield colony
+    left = asyncio.run(_left_behind(colony, started))
+    assert not left, f"the suite left {len(left)} process(es) WAITING or RUNNING: {left[:10]}"
+
+
+async def _left_behind(colony: Colony, since: datetime) -> list[str]:
+    """Processes submitted since `since` that have not ended: nothing a test submits may stay so."""
+    async with ColoniesClient(colony.url) as client:
+        left = []
+        for state in (WAITING, RUNNING):
+            for p in await client.get_processes(colony.name, 100, state, colony.user_prvkey):  # the server lists 100 at most
+                if datetime.fromisoformat(p.submissiontime.replace("Z", "+00:00")) >= since:
+                    left.append(f"{p.spec.funcname} ({p.spec.conditions.executortype}, state {state})")
+        return left
 
 
 @pytest_asyncio.fixture
@@ -62,5 +79,11 @@ async def make_executor(colony: Colony, client: ColoniesClient) -> AsyncIterator
 
     yield make
     for ex in made:
+        # What a test left unserved (a poll it timed out, the server's blueprint reconcile and
+        # cleanup processes) is cancelled with its type: nothing of the suite stays WAITING.
+        for state in (WAITING, RUNNING):
+            for p in await client.get_processes(colony.name, 100, state, colony.user_prvkey, executortype=ex.executortype):
+                with contextlib.suppress(Exception):
+                    await client.cancel_process(p.processid, colony.user_prvkey)
         with contextlib.suppress(Exception):
             await client.remove_executor(colony.name, ex.name, colony.colony_prvkey)

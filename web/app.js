@@ -220,7 +220,9 @@ function apply(msg) {
     case "progress":
       $("progress").value = msg.value;
       $("progress-label").textContent = msg.text;
-      if (msg.value >= 100) worker.postMessage({ type: "identity", prvkey: localStorage.getItem(LEGACY_KEY_STORE) });
+      break;
+    case "ready":  // Python is up in the executor worker: ask for the executor's identity
+      worker.postMessage({ type: "identity", prvkey: localStorage.getItem(LEGACY_KEY_STORE) });
       break;
     case "identity":
       if (msg.error) log(msg.error);
@@ -247,6 +249,9 @@ function apply(msg) {
       $("progress-label").textContent = `Failed to load: ${msg.message}`;
       showState({ state: "error", detail: msg.message });
       break;
+    default:  // a message this page does not know (a newer worker?): say so rather than drop it
+      console.warn("unknown message from the executor worker", msg);
+      log(`unknown message from the executor worker: ${msg.type}`);
   }
 }
 

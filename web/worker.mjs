@@ -1,7 +1,7 @@
 // The executor worker: Python (Pyodide) that holds the executor's key and talks to the server.
 // Functions run in slot workers (slot.mjs) that this worker owns; they never see the key.
 // Messages to the page are events (wasm_executor/events.py) plus, before Python runs,
-// {type: "progress", value, text} and {type: "fatal", message}.
+// {type: "progress", value, text}, {type: "ready"} once Python and the wheel are loaded, and {type: "fatal", message}.
 import { bootPython, errorText } from "./pyodide-boot.mjs";
 import { post as netPost } from "./net.mjs";
 import { workerURL } from "./trusted.mjs";
@@ -119,6 +119,7 @@ async function boot() {
   pyodide.registerJsModule("wasm_net", { post: netPost });
   pyodide.registerJsModule("wasm_keystore", { load: keystore.load, save: keystore.save, number: keystore.number });
   post({ type: "progress", value: 100, text: "Ready" });
+  post({ type: "ready" });
   return pyodide.pyimport("wasm_executor.worker");
 }
 

@@ -19,7 +19,7 @@ import pytest
 from tests.helpers.engine import Recorder, config_for, running, spec_for
 from tests.helpers.proxy import OutageProxy
 from tools.layout import ROOT
-from wasm_executor import CANCELLED, FAILED, RUNNING, SUCCESS, ColoniesClient, gen_id, gen_prvkey
+from wasm_executor import CANCELLED, FAILED, SUCCESS, ColoniesClient, gen_id, gen_prvkey
 from wasm_executor.builtins import default_registry
 from wasm_executor.engine import ColonyExecutor, InlineSlots
 from wasm_executor.events import LogLine, Outcome, ProcessEnded, State, StateChanged
@@ -233,9 +233,3 @@ async def test_real_server_restart_is_ridden_out(colony) -> None:
         up = await asyncio.to_thread(subprocess.run, [sys.executable, str(ROOT / "build.py"), "up"], capture_output=True, text=True)
         assert up.returncode == 0, up.stdout + up.stderr
         assert (await colony.exec(cfg.executortype, "add", "2", "2"))[:2] == (0, "4")
-
-
-async def test_nothing_of_ours_is_left_running(colony, client: ColoniesClient) -> None:
-    """Run last in this file: every process the tests above submitted has ended."""
-    running_now = await client.get_processes(colony.name, 100, RUNNING, colony.user_prvkey)
-    assert [p.processid for p in running_now if p.spec.conditions.executortype.startswith("rttype-")] == []

@@ -113,8 +113,7 @@ async def test_cancel_stops_the_code_and_frees_the_slot() -> None:
     async with serving(colony, slots=1) as run:
         p = colony.submit("block")
         await run.until(lambda: colony.state(p.processid) == RUNNING)
-        await asyncio.sleep(0.05)
-        colony.cancel(p.processid)
+        colony.cancel(p.processid)  # before or after its cancel watch starts: the watch reads the process too
         ended = await run.result(p.processid)
         assert ended.status == Outcome.CANCELLED and colony.state(p.processid) == CANCELLED
         assert (await run.result(colony.submit("echo", "next").processid)).status == Outcome.DONE
@@ -123,14 +122,13 @@ async def test_cancel_stops_the_code_and_frees_the_slot() -> None:
 async def test_stop_cuts_the_long_poll_at_once() -> None:
     colony = FakeColony()
     async with serving(colony, poll_timeout=30) as run:
-        await asyncio.sleep(0.05)  # a 30 s poll is open
+        await run.until(lambda: "assignprocessmsg" in colony.calls)  # a 30 s poll is open
         started = time.monotonic()
         run.executor.stop()
         await run.until(lambda: run.states()[-1] == State.STOPPED)
         assert time.monotonic() - started < 0.5
         queued = colony.submit("echo", "after stop")
-        await asyncio.sleep(0.05)
-        assert colony.state(queued.processid) == WAITING  # waits for the next start
+        assert colony.state(queued.processid) == WAITING  # nothing polls: it waits for the next start
 
 
 async def test_stop_lets_running_processes_finish_and_stop_now_fails_them() -> None:
