@@ -79,6 +79,12 @@ class FunctionRegistry:
     def add(self, name: str, fn: Func, description: str = "") -> None:
         self.register(name, description=description)(fn)
 
+    def copy(self) -> FunctionRegistry:
+        """A registry with the same functions, to add to without changing this one."""
+        fresh = FunctionRegistry()
+        fresh._functions = dict(self._functions)
+        return fresh
+
     def names(self) -> list[str]:
         return sorted(self._functions)
 
