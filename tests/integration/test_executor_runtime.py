@@ -19,7 +19,7 @@ import pytest
 from tests.helpers.engine import Recorder, config_for, running, spec_for
 from tests.helpers.proxy import OutageProxy
 from tools.layout import ROOT
-from wasm_executor import CANCELLED, FAILED, SUCCESS, ColoniesClient, gen_id, gen_prvkey
+from wasm_executor import CANCELLED, FAILED, SUCCESS, WAITING, ColoniesClient, gen_id, gen_prvkey
 from wasm_executor.builtins import default_registry
 from wasm_executor.engine import ColonyExecutor, InlineSlots
 from wasm_executor.events import LogLine, Outcome, ProcessEnded, State, StateChanged
@@ -102,7 +102,7 @@ async def test_cancel_interrupts_the_function_and_frees_the_slot(colony, client:
     async with running(cfg) as (_executor, rec):
         p = await client.submit(spec_for(cfg, "sleep", "60"), colony.user_prvkey)
         await rec.wait_for(lambda: any(getattr(e, "processid", "") == p.processid for e in rec.events))
-        await asyncio.sleep(1)
+        # Before or after its cancel watch starts: the watch reads the process as well as subscribing.
         cancelled_at = time.monotonic()
         await client.cancel_process(p.processid, colony.user_prvkey)
         await rec.wait_for(lambda: rec.ended(p.processid) is not None, 10)
@@ -122,7 +122,7 @@ async def test_stop_is_quick_and_a_process_submitted_meanwhile_waits(colony, cli
         await rec.wait_for(lambda: rec.states()[-1] == State.STOPPED, 5)
         assert time.monotonic() - started < 1.5
     state = (await client.get_process(queued.processid, colony.user_prvkey)).state
-    assert state in (0, SUCCESS)  # served before stopping, or waiting: never left RUNNING
+    assert state in (WAITING, SUCCESS)  # served before stopping, or waiting: never left RUNNING
     async with running(cfg):
         assert (await client.wait_for_end(queued, 30, colony.user_prvkey)).output == ["during stop"]
 
