@@ -55,6 +55,9 @@ async def test_a_paused_colony_shows_paused_and_serves_within_a_second_of_resume
             assert "paused by the colony's admin" in (await page.text_content("#detail") or "")
             ARTIFACTS.mkdir(exist_ok=True)
             await page.screenshot(path=str(ARTIFACTS / "colony-paused.png"), full_page=True)
+            await page.set_viewport_size({"width": 390, "height": 844})  # a phone
+            await page.screenshot(path=str(ARTIFACTS / "colony-paused-phone.png"), full_page=True)
+            assert await page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
             spec = FunctionSpec.new("echo", etype, colony.name)
             spec.args = ["after resume"]
             process = await client.submit(spec, colony.user_prvkey)
