@@ -350,25 +350,20 @@ class ColoniesClient:
             "colonyname": process.spec.conditions.colonyname, "processid": process.processid,
             "executortype": process.spec.conditions.executortype, "state": state, "timeout": timeout,
         }
+        ws = None
         try:
             ws = await self.transport.connect_ws(self.pubsub_url, self.timeout)
-        except RPCError:
-            sent.set()
-            return
-        try:
             await ws.send(build_request("subscribeprocessmsg", payload, prvkey))
             sent.set()
-            while True:
-                frame = await ws.recv(timeout + LONG_POLL_MARGIN)
-                if frame is None:
-                    return
+            while (frame := await ws.recv(timeout + LONG_POLL_MARGIN)) is not None:
                 if Process.from_dict(parse_reply(200, frame)).state == state:
                     woken.set()
         except RPCError:
             return
         finally:
-            sent.set()
-            await ws.close()
+            sent.set()  # sent, or failed: the waiter reads either way
+            if ws is not None:
+                await ws.close()
 
     async def subscribe_channel(
         self,

@@ -41,6 +41,7 @@ from .remote import END, ERROR, FUNCNAME, STREAM_CHANNEL, parse_raised
 
 F = TypeVar("F", bound=Callable[..., Any])
 REQUIRES_ATTR = "__wasm_executor_requires__"
+COLLECT_CHECK_EVERY = 30  # seconds `collect` waits on the last step before it looks at the whole graph
 
 
 def requires(*packages: str) -> Callable[[F], F]:
@@ -180,12 +181,7 @@ class Pool:
     ) -> list[Any]:
         """[fn(item) for item in items], spread over every executor of the type, in order.
         Progress goes to stderr when it is a terminal (or when `progress=True`)."""
-        source_spec = self.spec(fn, [], {}, requires)  # the source is worked out once
-        specs = []
-        for item in items:
-            spec = FunctionSpec.from_dict(source_spec.to_dict())
-            spec.kwargs = {**spec.kwargs, "args": [item]}
-            specs.append(spec)
+        specs = self._item_specs(fn, items, requires)
         show = sys.stderr.isatty() if progress is None else progress
         done = 0
 
@@ -203,6 +199,16 @@ class Pool:
         finally:
             if show:
                 print(file=sys.stderr)
+
+    def _item_specs(self, fn: Callable[..., Any], items: Iterable[Any], requires: Iterable[str] | None) -> list[FunctionSpec]:
+        """One spec of `fn(item)` per item; the source is worked out once."""
+        source_spec = self.spec(fn, [], {}, requires)
+        specs = []
+        for item in items:
+            spec = FunctionSpec.from_dict(source_spec.to_dict())
+            spec.kwargs = {**spec.kwargs, "args": [item]}
+            specs.append(spec)
+        return specs
 
     async def stream(
         self, fn: Callable[..., Any], *args: Any, requires: Iterable[str] | None = None, **kwargs: Any,
@@ -283,13 +289,9 @@ class Pool:
 
         The server runs the mappers anywhere, then hands their outputs, in order, to the reducer
         (a process's `in`). The driver may go away: `collect(ID)`, from any process, gets the result."""
-        mapper = self.spec(fn, [], {}, requires)
-        specs = []
-        for i, item in enumerate(items):
-            spec = FunctionSpec.from_dict(mapper.to_dict())
-            spec.kwargs = {**spec.kwargs, "args": [item]}
+        specs = self._item_specs(fn, items, requires)
+        for i, spec in enumerate(specs):
             spec.nodename = f"{fn.__name__}-{i}"
-            specs.append(spec)
         last = self.spec(reducer, [], {}, requires)
         last.nodename = f"{reducer.__name__}-reduce"
         last.conditions.dependencies = [s.nodename for s in specs]
@@ -323,9 +325,9 @@ class Pool:
         cancelled on the server: nothing is left WAITING for parents that will never finish."""
         graph = await self.client.get_processgraph(graph_id, self.prvkey)
         last = await self._last_step(graph)
-        while True:
+        while True:  # the last step ends even when a step before it fails; the graph is looked at now and then too
             with contextlib.suppress(RequestTimeout):
-                ended = await self.client.wait_for_end(last, 5, self.prvkey)
+                ended = await self.client.wait_for_end(last, COLLECT_CHECK_EVERY, self.prvkey)
                 break
             graph = await self.client.get_processgraph(graph_id, self.prvkey)
             if graph.state == FAILED:
