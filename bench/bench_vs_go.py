@@ -39,6 +39,7 @@ from tools.layout import GO_REFERENCE_BIN, STATE
 from tools.serve import serve_bundle
 from wasm_executor import RUNNING, SUCCESS, WAITING, ColoniesClient, FunctionSpec
 from wasm_executor.errors import ServerError
+from wasm_executor.objects import server_time
 
 N_DRAIN = int(os.environ.get("BENCH_DRAIN", "300"))
 N_LATENCY = int(os.environ.get("BENCH_LATENCY", "50"))
@@ -67,14 +68,6 @@ def _cpu_seconds(pids: list[int]) -> dict[int, float]:
 def _cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
     """CPU seconds between two readings; PostgreSQL backends come and go (a gone one's share is lost)."""
     return sum(t - before.get(pid, 0.0) for pid, t in after.items())
-
-
-def _when(stamp: str) -> float:
-    # The server writes RFC 3339 with nanoseconds; keep microseconds for fromisoformat.
-    head, _, frac = stamp.partition(".")
-    digits = "".join(c for c in frac if c.isdigit())
-    zone = frac[len(digits):] or "Z"
-    return dt.datetime.fromisoformat(f"{head}.{digits[:6] or '0'}{zone.replace('Z', '+00:00')}").timestamp()
 
 
 async def _submit(client: ColoniesClient, env: dict[str, str], etype: str, arg: str) -> Any:
@@ -115,8 +108,8 @@ async def measure(client: ColoniesClient, env: dict[str, str], start: Starter) -
         wrong = [p.processid for p, q in zip(done, queued, strict=True) if p.state != SUCCESS or p.output != q.spec.args]
         if wrong:
             raise RuntimeError(f"{etype}: {len(wrong)} of {N_DRAIN} processes did not succeed with their own output")
-        first = min(_when(p.starttime) for p in done)
-        last = max(_when(p.endtime) for p in done)
+        first = min(server_time(p.starttime) for p in done)
+        last = max(server_time(p.endtime) for p in done)
         samples = []
         for i in range(N_LATENCY):
             t0 = time.perf_counter()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime as dt
+import itertools
 import types
 import typing
 from dataclasses import dataclass, field
@@ -23,6 +25,15 @@ PENDING, APPROVED, REJECTED, UNREGISTERED = 0, 1, 2, 3
 IN, OUT, ERR, ENV = 0, 1, 2, 3
 
 UNSET_TIME = "0001-01-01T00:00:00Z"
+
+
+def server_time(stamp: str) -> float:
+    """A server timestamp (RFC 3339, nanoseconds) as POSIX seconds, to the microsecond."""
+    head, dot, rest = stamp.replace("Z", "+00:00").partition(".")
+    if dot:
+        digits = "".join(itertools.takewhile(str.isdigit, rest))
+        head = f"{head}.{digits[:6].ljust(6, '0')}{rest[len(digits):]}"
+    return dt.datetime.fromisoformat(head).timestamp()
 
 
 def _json_name(f: dataclasses.Field[Any]) -> str:
