@@ -365,6 +365,30 @@ class ColoniesClient:
             if ws is not None:
                 await ws.close()
 
+    async def subscribe_processes(
+        self, colonyname: str, executortype: str, state: int, timeout: int, prvkey: str,
+        callback: Callable[[Process], bool | None], sent: asyncio.Event | None = None,
+    ) -> None:
+        """Hear every process of `executortype` that gets into `state`, on one connection, until
+        the server closes it after `timeout` s or `callback` returns False.
+
+        The server sends each process as it is signalled, read before the change was stored (a
+        closed process comes without its output): read it again for that. Only an executor may
+        subscribe (the server says "executor not found" to another key, as `ServerError`).
+        `sent` is set once the request is on its way."""
+        payload = {"colonyname": colonyname, "executortype": executortype, "state": state, "timeout": timeout}
+        ws = await self.transport.connect_ws(self.pubsub_url, self.timeout)
+        try:
+            await ws.send(build_request("subscribeprocessesmsg", payload, prvkey))
+            if sent is not None:
+                sent.set()
+            while (frame := await ws.recv(timeout + LONG_POLL_MARGIN)) is not None:
+                data = parse_reply(200, frame)
+                if isinstance(data, dict) and callback(Process.from_dict(data)) is False:
+                    return
+        finally:
+            await ws.close()
+
     async def subscribe_channel(
         self,
         processid: str,
