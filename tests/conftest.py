@@ -21,6 +21,14 @@ from tools.devenv import read_dev_env, server_url
 from wasm_executor import RUNNING, WAITING, ColoniesClient, Executor, gen_prvkey
 
 
+@pytest.fixture(autouse=True)
+def jobs_dir(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> object:
+    """Where `Pool` keeps its maps' records (`pool.manifest`): the test's own folder, not ~/.cache."""
+    path = tmp_path / "jobs"  # type: ignore[operator]
+    monkeypatch.setenv("WASM_EXECUTOR_JOBS", str(path))
+    return path
+
+
 @pytest.fixture(scope="session")
 def colony() -> Iterator[Colony]:
     env = read_dev_env()

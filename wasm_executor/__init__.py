@@ -43,6 +43,7 @@ _WHERE = {
     "OUT": "objects",
     "PENDING": "objects",
     "Pool": "pool",
+    "PoolExecutor": "pool.sync",
     "Process": "objects",
     "ProcessGraph": "objects",
     "Project": "objects",

@@ -9,7 +9,8 @@ import pytest
 
 from tests.helpers import pycolonies
 from tests.helpers.engine import config_for, running
-from wasm_executor import FAILED, RUNNING, ColoniesClient, Pool, RemoteError
+from tests.helpers.jobs import covers_once, job_processes
+from wasm_executor import FAILED, RUNNING, SUCCESS, ColoniesClient, Pool, RemoteError
 from wasm_executor.remote import NOT_ALLOWED
 
 pytestmark = pytest.mark.server
@@ -54,6 +55,9 @@ async def test_pool_run_map_and_remote_error(colony, client: ColoniesClient) -> 
         pool = Pool(client, colony.name, colony.user_prvkey, executortype=cfg_a.executortype)
         assert await pool.run(square, 7) == 49
         assert await pool.map(square, range(100), progress=False) == [x * x for x in range(100)]
+        ran = await job_processes(client, colony, cfg_a.executortype, pool.last_job)
+        assert all(p.state == SUCCESS for p in ran) and covers_once(ran, 100)
+        assert len(ran) < 100  # once the first were timed, several items went in one process
         served = {pid for _, pid in await pool.map(whoami, range(40), progress=False)}
         assert len(served) >= 2  # both executors' slots took some
         with pytest.raises(RemoteError) as caught:
@@ -62,7 +66,8 @@ async def test_pool_run_map_and_remote_error(colony, client: ColoniesClient) -> 
         assert (err.type_name, err.message) == ("ValueError", "negative: -3")
         assert "Traceback" in err.traceback and "raise ValueError" in err.traceback
         assert await asyncio.gather(pool.run(fails, 1), pool.run(square, 3)) == [1, 9]
-        assert a.done + b.done >= 143
+        whoami_ran = await job_processes(client, colony, cfg_a.executortype, pool.last_job)
+        assert (a.done + b.done, a.failed + b.failed) == (1 + len(ran) + len(whoami_ran) + 2, 1)
 
 
 def count_slowly(n, pause, fail_at=-1):

@@ -6,15 +6,11 @@
         assert await pool.run(square, 7) == 49
         assert await pool.map(square, range(100)) == [x * x for x in range(100)]
 
-Each call is one `python` process (see `shipped`): the function's source travels with its
-JSON arguments, and its return value comes back as JSON. What of its module travels with it
-(`function_source`):
-- the module's top-level imports of the names it uses (so `math.sqrt` works where `math` is
-  imported at the top; an import it does not use, such as a test framework, stays home);
-- every module-level function or class it names, recursively, by source;
-- every module-level constant it names whose `repr` is a Python literal.
-It must be a plain `def` at module level (no lambda, no closure, no method): anything else is
-refused here with the reason, before anything is sent.
+A call is a `python` process (see `shipped`): the function's source (`shipping.function_source`)
+travels with its JSON arguments, and its return value comes back as JSON. A map is many
+(`jobs.MapRun`): one per item, or per chunk of items (`units`), never more in flight than the
+fleet has room for, all heard on two connections (`ends.EndWatcher`), and all cancelled if the
+map is stopped. A named map (`job=`) can be taken over by another process (`attach`).
 
 Executors that vanish mid-call are covered by the server: each process carries `maxexectime`
 and `maxretries`, so an unfinished one is requeued to another executor. A remote exception
@@ -23,129 +19,26 @@ arrives as `RemoteError` with the remote type, message and traceback.
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import contextlib
-import inspect
 import json
+import secrets
 import sys
-import textwrap
-import types
 from collections.abc import AsyncIterator, Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any
 
-from .client import ColoniesClient
-from .errors import RequestTimeout, RPCError
-from .objects import CANCELLED, FAILED, RUNNING, SUCCESS, ChannelEntry, FunctionSpec, Process, ProcessGraph, WorkflowSpec
-from .remote import END, ERROR, FUNCNAME, STREAM_CHANNEL, parse_raised
+from ..client import ColoniesClient
+from ..errors import RequestTimeout, RPCError
+from ..objects import CANCELLED, FAILED, RUNNING, SUCCESS, ChannelEntry, FunctionSpec, Process, ProcessGraph, WorkflowSpec
+from ..remote import END, ERROR, FUNCNAME, STREAM_CHANNEL
+from .errors import RemoteError
+from .jobs import MapRun, Progress
+from .manifest import Manifest
+from .shipping import function_source, required
+from .units import failure
 
-F = TypeVar("F", bound=Callable[..., Any])
-REQUIRES_ATTR = "__wasm_executor_requires__"
 COLLECT_CHECK_EVERY = 30  # seconds `collect` waits on the last step before it looks at the whole graph
-
-
-def requires(*packages: str) -> Callable[[F], F]:
-    """Decorator: the packages `fn` needs where it runs, e.g. ``@requires("sympy")``."""
-    def mark(fn: F) -> F:
-        setattr(fn, REQUIRES_ATTR, [*getattr(fn, REQUIRES_ATTR, []), *packages])
-        return fn
-    return mark
-
-
-class RemoteError(Exception):
-    """The shipped function raised (or could not run) on the executor."""
-
-    def __init__(self, type_name: str, message: str, traceback: str = "", processid: str = "") -> None:
-        super().__init__(f"{type_name}: {message}" if type_name else message)
-        self.type_name, self.message, self.traceback, self.processid = type_name, message, traceback, processid
-
-    def __str__(self) -> str:
-        head = super().__str__()
-        return f"{head}\n\nRemote traceback:\n{self.traceback}" if self.traceback else head
-
-
-class NotShippable(TypeError):
-    """A function `Pool` cannot send: the message says why."""
-
-
-def _literal(value: Any) -> str | None:
-    try:
-        text = repr(value)
-        ast.literal_eval(text)
-        return text
-    except (ValueError, SyntaxError, RecursionError, TypeError):
-        return None
-
-
-def function_source(fn: Callable[..., Any]) -> str:
-    """The code that defines `fn` where it runs: imports, helpers, constants, then `fn` itself."""
-    if not isinstance(fn, types.FunctionType) or fn.__name__ == "<lambda>":
-        raise NotShippable(f"{fn!r} is not a plain function defined with def: only those can be sent")
-    if fn.__closure__:
-        raise NotShippable(f"{fn.__name__} uses variables of an enclosing function ({', '.join(fn.__code__.co_freevars)}): "
-                           "define it at module level")
-    module = sys.modules.get(fn.__module__)
-    imports: list[ast.Import | ast.ImportFrom] = []
-    if module is not None:
-        try:
-            tree = ast.parse(inspect.getsource(module))
-            imports = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
-        except (OSError, TypeError):
-            pass  # no source for the module (an interactive session): the function's own imports must do
-    parts: list[str] = []
-    seen: set[str] = set()
-    used_names: set[str] = set()
-
-    def add(obj: Any, name: str) -> None:
-        if name in seen:
-            return
-        seen.add(name)
-        try:
-            node = ast.parse(textwrap.dedent(inspect.getsource(obj))).body[0]
-        except (OSError, TypeError, IndexError):
-            raise NotShippable(f"no source for {name}: define it in a file, not in an interactive session") from None
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            node.decorator_list = []  # a decorator (a pool's own, say) means nothing where it runs
-        globals_ = getattr(obj, "__globals__", vars(module) if module else {})
-        names = _global_names(obj.__code__) if hasattr(obj, "__code__") else {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-        used_names.update(names)
-        for used in sorted(names):
-            if used in seen or used not in globals_:
-                continue
-            value = globals_[used]
-            if isinstance(value, types.ModuleType):
-                continue  # covered by the module's imports
-            if isinstance(value, types.FunctionType | type) and getattr(value, "__module__", None) == fn.__module__:
-                add(value, used)
-            elif (text := _literal(value)) is not None:
-                seen.add(used)
-                parts.append(f"{used} = {text}")
-        parts.append(ast.unparse(node))
-
-    add(fn, fn.__name__)
-    kept = [text for node in imports if (text := _import_of(node, used_names))]
-    return "\n\n".join([*kept, *parts]) + "\n"
-
-
-def _global_names(code: types.CodeType) -> set[str]:
-    """Names a function's code looks up, its nested functions and comprehensions included."""
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _global_names(const)
-    return names
-
-
-def _import_of(node: ast.Import | ast.ImportFrom, used: set[str]) -> str:
-    """The part of a top-level import statement that binds names in `used` ("" if none)."""
-    if isinstance(node, ast.ImportFrom) and node.module == "__future__":
-        return ast.unparse(node)
-    keep = [a for a in node.names if (a.asname or a.name.split(".")[0]) in used]
-    if not keep:
-        return ""
-    if isinstance(node, ast.Import):
-        return ast.unparse(ast.Import(names=keep))
-    return ast.unparse(ast.ImportFrom(module=node.module, names=keep, level=node.level))
+CALLS_AT_ONCE = 64  # `run` and `stream` calls in flight when the pool has no `concurrency`
 
 
 class Pool:
@@ -153,11 +46,16 @@ class Pool:
 
     def __init__(
         self, client: ColoniesClient, colonyname: str, prvkey: str, executortype: str = "wasm",
-        *, maxexectime: int = 60, maxretries: int = 3, concurrency: int = 32,
+        *, maxexectime: int = 60, maxretries: int = 3, concurrency: int | None = None,
     ) -> None:
+        """`maxexectime` and `maxretries` are each process's (a chunk is one process).
+        `concurrency`: processes in flight at most; by default a map keeps twice the slots its
+        executors declare in flight."""
         self.client, self.colonyname, self.prvkey, self.executortype = client, colonyname, prvkey, executortype
-        self.maxexectime, self.maxretries = maxexectime, maxretries
-        self._limit = asyncio.Semaphore(concurrency)
+        self.maxexectime, self.maxretries, self.concurrency = maxexectime, maxretries, concurrency
+        self._limit = asyncio.Semaphore(concurrency or CALLS_AT_ONCE)
+        self.last_job = ""  # the job of the latest map (for `attach`)
+        self.last_cancelled = 0  # processes the latest map cancelled when it was stopped
 
     def spec(
         self, fn: Callable[..., Any], args: Iterable[Any], kwargs: dict[str, Any], requires: Iterable[str] | None = None,
@@ -165,7 +63,7 @@ class Pool:
         spec = FunctionSpec.new(FUNCNAME, self.executortype, self.colonyname)
         spec.args = [function_source(fn)]
         spec.kwargs = {"call": fn.__name__, "args": list(args), "kwargs": kwargs}
-        needed = [*getattr(fn, REQUIRES_ATTR, []), *(requires or [])]
+        needed = required(fn, requires)
         if needed:
             spec.kwargs["requires"] = needed
         spec.maxexectime, spec.maxretries = self.maxexectime, self.maxretries
@@ -177,28 +75,80 @@ class Pool:
         return await self._call(self.spec(fn, args, kwargs, requires))
 
     async def map(
-        self, fn: Callable[..., Any], items: Iterable[Any], *, progress: bool | None = None, requires: Iterable[str] | None = None,
+        self, fn: Callable[..., Any], items: Iterable[Any], *, chunksize: int | None = None,
+        return_exceptions: bool = False, job: str | None = None, progress: bool | None = None,
+        requires: Iterable[str] | None = None,
     ) -> list[Any]:
         """[fn(item) for item in items], spread over every executor of the type, in order.
+
+        `chunksize`: items per process; by default one at first, then as many as take about a
+        second where they run (see `units`). `return_exceptions`: a failed item's place holds its
+        `RemoteError` instead of raising it; otherwise the first failure raises, and every process
+        of the map not ended yet is cancelled. `job`: a name for the map, so another process can
+        `attach` to it (a map that is named again, with the same work, is taken over, not rerun).
         Progress goes to stderr when it is a terminal (or when `progress=True`)."""
-        specs = self._item_specs(fn, items, requires)
-        show = sys.stderr.isatty() if progress is None else progress
-        done = 0
+        run = self._start(fn, items, chunksize, job, progress, requires)
+        return await self._gather(run, return_exceptions)
 
-        async def one(spec: FunctionSpec) -> Any:
-            nonlocal done
-            try:
-                return await self._call(spec)
-            finally:
-                done += 1
-                if show:
-                    print(f"\r{fn.__name__}: {done}/{len(specs)} done", end="", file=sys.stderr, flush=True)
-
+    async def as_completed(
+        self, fn: Callable[..., Any], items: Iterable[Any], *, chunksize: int | None = None,
+        return_exceptions: bool = False, job: str | None = None, progress: bool | None = None,
+        requires: Iterable[str] | None = None,
+    ) -> AsyncIterator[tuple[int, Any]]:
+        """``(index, fn(items[index]))`` as each ends, in the order they end: like `map`, which
+        see. Leaving the loop early cancels what has not ended (at once under
+        ``contextlib.aclosing``, else when the generator is closed)."""
+        run = self._start(fn, items, chunksize, job, progress, requires)
         try:
-            return list(await asyncio.gather(*(one(s) for s in specs)))
+            async with contextlib.aclosing(run.results()) as results:
+                async for index, outcome in results:
+                    if isinstance(outcome, RemoteError) and not return_exceptions:
+                        raise outcome
+                    yield index, outcome
         finally:
-            if show:
-                print(file=sys.stderr)
+            self.last_cancelled = run.cancelled
+
+    async def attach(self, job: str, *, return_exceptions: bool = False, progress: bool | None = None) -> list[Any]:
+        """The results of the named map `job`, in order, started by this or another process on this
+        machine (one killed, say): what ended is read, the rest is waited for, and what was never
+        submitted is submitted now. Nothing runs twice."""
+        manifest = Manifest.load(job)
+        self.last_job = job
+        name = manifest.spec.get("kwargs", {}).get("call", "map")
+        return await self._gather(MapRun(self, manifest, self._progress(name, len(manifest.items), progress)), return_exceptions)
+
+    def _start(
+        self, fn: Callable[..., Any], items: Iterable[Any], chunksize: int | None, job: str | None,
+        progress: bool | None, requires: Iterable[str] | None,
+    ) -> MapRun:
+        items = list(items)
+        spec = self.spec(fn, [], {}, requires).to_dict()
+        name = job or f"{fn.__name__}-{secrets.token_hex(6)}"
+        try:
+            manifest = Manifest.create(name, spec, items, chunksize)
+        except FileExistsError:
+            manifest = Manifest.load(name)
+            if manifest.spec.get("args") != spec["args"] or manifest.items != items:
+                raise ValueError(f"a job {name!r} with other work exists ({Manifest.path_of(name)}): name this one otherwise") from None
+        self.last_job = name
+        return MapRun(self, manifest, self._progress(fn.__name__, len(items), progress))
+
+    @staticmethod
+    def _progress(name: str, total: int, progress: bool | None) -> Progress:
+        show = sys.stderr.isatty() if progress is None else progress
+        return Progress(name, total, sys.stderr if show else None)
+
+    async def _gather(self, run: MapRun, return_exceptions: bool) -> list[Any]:
+        results: list[Any] = [None] * len(run.manifest.items)
+        try:
+            async with contextlib.aclosing(run.results()) as outcomes:
+                async for index, outcome in outcomes:
+                    if isinstance(outcome, RemoteError) and not return_exceptions:
+                        raise outcome
+                    results[index] = outcome
+        finally:
+            self.last_cancelled = run.cancelled
+        return results
 
     def _item_specs(self, fn: Callable[..., Any], items: Iterable[Any], requires: Iterable[str] | None) -> list[FunctionSpec]:
         """One spec of `fn(item)` per item; the source is worked out once."""
@@ -370,16 +320,12 @@ class Pool:
                 return await self.client.wait_for_end(process, 300, self.prvkey)
 
     async def _remote_error(self, process: Process) -> RemoteError:
-        error = process.errors[0] if process.errors else "the process failed without a message"
-        if process.state == CANCELLED:
-            return RemoteError("Cancelled", "the process was cancelled", processid=process.processid)
-        traceback = ""
+        return failure(process, "" if process.state == CANCELLED else await self.traceback_of(process))
+
+    async def traceback_of(self, process: Process) -> str:
+        """What the process logged (a failed call's remote traceback), or "" if it cannot be read."""
         try:
             logs = await self.client.get_logs(self.colonyname, process.processid, "", 100, 0, self.prvkey)
-            traceback = "".join(log.message for log in logs)
-        except (RPCError, RequestTimeout):
-            pass
-        parsed = parse_raised(error)
-        if parsed is not None:
-            return RemoteError(*parsed, traceback, process.processid)
-        return RemoteError("", error, traceback, process.processid)
+        except RPCError:
+            return ""
+        return "".join(log.message for log in logs)
