@@ -88,21 +88,23 @@ async def test_a_failure_raises_at_once_and_cancels_the_rest_of_the_map(colony, 
     assert len(ran) == 6 and len(cancelled) == pool.last_cancelled >= 4  # the in-flight limit held; the rest were never sent
 
 
+FLEET = 40
+
+
 async def test_in_flight_follows_the_slots_the_fleet_declares(colony, client: ColoniesClient) -> None:
-    """Six executors of one slot each (12 processes in flight): all six run at once (from the
+    """Forty executors of one slot each (80 processes in flight): all forty run at once (from the
     server's start and end times), though no `concurrency` is given."""
     etype = unique("fleet")
-    configs = [config_for(colony, allow_code=True, executortype=etype) for _ in range(6)]
+    configs = [config_for(colony, allow_code=True, executortype=etype) for _ in range(FLEET)]
     async with contextlib.AsyncExitStack() as stack:
-        for cfg in configs:
-            await stack.enter_async_context(running(cfg, slots=1))
+        await asyncio.gather(*(stack.enter_async_context(running(cfg, slots=1)) for cfg in configs))
         pool = Pool(client, colony.name, colony.user_prvkey, etype)
-        assert await pool.map(hold, [1.5] * 12, chunksize=1, progress=False) == [1.5] * 12
+        assert await pool.map(hold, [3] * (2 * FLEET), chunksize=1, progress=False) == [3] * (2 * FLEET)
         ran = await job_processes(client, colony, etype, pool.last_job)
     spans = [(server_time(p.starttime), server_time(p.endtime), p.assignedexecutorid) for p in ran]
     # an executor may start its next process a moment before the server stores the last one's end: count executors
     busy_at_once = max(len({who for s, e, who in spans if s <= start < e}) for start, _, _ in spans)
-    assert busy_at_once == 6
+    assert busy_at_once == FLEET
 
 
 def driver(mode: str, job: str, n: int, etype: str, env: dict[str, str]) -> asyncio.subprocess.Process:
