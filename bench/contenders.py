@@ -77,16 +77,16 @@ def cpython_executor(env: dict[str, str], slots: int) -> Starter:
     return start
 
 
-def page_executor(env: dict[str, str], page_url: str, slots: int | None) -> Starter:
+def page_executor(env: dict[str, str], page_url: str, slots: int | None, allow_code: bool = False) -> Starter:
     """A page in its own Chromium (its own profile, so its own executor key); `slots=None`: the
-    browser's navigator.hardwareConcurrency."""
+    browser's navigator.hardwareConcurrency; `allow_code`: it runs shipped Python (`Pool`)."""
     @contextlib.asynccontextmanager
-    async def start(etype: str) -> AsyncIterator[int]:
+    async def start(etype: str, name: str = "") -> AsyncIterator[int]:
         async with detached_chromium() as endpoint:
             async with attached(endpoint) as page:
                 n = slots or await page.evaluate("() => navigator.hardwareConcurrency")
-                await start_executor(page, page_url, server_url(env), env["COLONIES_COLONY_NAME"], etype, etype,
-                                     env["COLONIES_COLONY_PRVKEY"], n)
+                await start_executor(page, page_url, server_url(env), env["COLONIES_COLONY_NAME"], name or etype, etype,
+                                     env["COLONIES_COLONY_PRVKEY"], n, allow_code=allow_code)
                 await wait_state(page, "polling", timeout=60)
             # Disconnected: nothing of DevTools is attached while the page is measured.
             try:

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -78,7 +81,7 @@ async def detached_chromium() -> AsyncIterator[str]:
         proc = subprocess.Popen(
             [CHROMIUM, "--headless=new", "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
              f"--user-data-dir={profile}", *CHROMIUM_FLAGS, "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
         try:
             port_file = Path(profile) / "DevToolsActivePort"
@@ -98,6 +101,19 @@ async def detached_chromium() -> AsyncIterator[str]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+            await _end_group(proc.pid)
+
+
+async def _end_group(pgid: int, timeout: float = 10) -> None:
+    """Chromium's helpers (its crash handler, zygotes) can outlive the browser by a moment and
+    still write into the profile, so removing the profile failed now and then ("Directory not
+    empty"): end the whole process group and wait until it is gone."""
+    deadline = time.monotonic() + timeout
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+        while time.monotonic() < deadline:
+            os.killpg(pgid, 0)  # raises ProcessLookupError once no process of the group is left
+            await asyncio.sleep(0.02)
 
 
 @contextlib.asynccontextmanager
