@@ -32,11 +32,20 @@ def _browser_info() -> dict[str, Any]:
         "onLine": bool(nav.onLine),
         "timezone": str(js.Intl.DateTimeFormat.new().resolvedOptions().timeZone),
         "python": sys.version.split()[0],
+        "pyodide": _pyodide_version(),
     }
     memory = getattr(nav, "deviceMemory", None)  # Chromium only, in GiB
     if memory is not None:
         info["deviceMemoryGiB"] = float(memory)
     return info
+
+
+def _pyodide_version() -> str:
+    try:
+        import pyodide  # type: ignore[import-not-found]
+    except ImportError:
+        return ""
+    return str(getattr(pyodide, "__version__", ""))
 
 
 def _native_info() -> dict[str, Any]:
@@ -58,9 +67,14 @@ def platform_info() -> dict[str, Any]:
     return _browser_info() if in_pyodide() else _native_info()
 
 
-def capabilities(slots: int = 1, slot_memory_mib: int = 0) -> Capabilities:
-    """What the executor reports to the colony with `update_executor`: the device, and what it
-    gives processes (one core per slot, `slot_memory_mib` each; see resources.py)."""
+INVITE_SOFTWARE = "admission-invite"  # the software entry that names the invite an executor joined with
+
+
+def capabilities(slots: int = 1, slot_memory_mib: int = 0, invite_id: str = "") -> Capabilities:
+    """What the executor reports to the colony with `update_executor`: the device, what it gives
+    processes (one core per slot, `slot_memory_mib` each; see resources.py), the runtime its
+    results come from, and the invite it joined with (its ID, never its secret), so a result's
+    provenance (`Pool.provenance`) can name them."""
     info = platform_info()
     hw = Hardware(
         model=info["userAgent"][:200],
@@ -75,4 +89,8 @@ def capabilities(slots: int = 1, slot_memory_mib: int = 0) -> Capabilities:
         Software(name="python", type=info["runtime"], version=info["python"]),
         Software(name="wasm-executor", type="executor", version=__version__),
     ]
+    if info.get("pyodide"):
+        sw.append(Software(name="pyodide", type="runtime", version=info["pyodide"]))
+    if invite_id:
+        sw.append(Software(name=INVITE_SOFTWARE, type="admission", version=invite_id))
     return Capabilities(hardware=[hw], software=sw)

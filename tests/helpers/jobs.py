@@ -17,9 +17,11 @@ async def job_processes(client: ColoniesClient, colony, executortype: str, job: 
 
 
 def span_of(process: Process) -> Unit:
-    """The items `[start, stop)` a map's process ran (its node name, `Unit.nodename`)."""
-    start, stop = process.spec.nodename.removeprefix("items ").split("-")
-    return Unit(int(start), int(stop))
+    """The items `[start, stop)` a map's process ran, and which copy of them (its node name,
+    `Unit.nodename`: "items 4-8" or "items 4-8 copy 1")."""
+    span, _, copy = process.spec.nodename.removeprefix("items ").partition(" copy ")
+    start, stop = span.split("-")
+    return Unit(int(start), int(stop), int(copy or 0))
 
 
 def covers_once(processes: list[Process], n: int) -> bool:

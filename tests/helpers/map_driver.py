@@ -25,7 +25,9 @@ def slow_double(x):
 
 async def drive(mode: str, job: str, n: int, executortype: str) -> list[object]:
     async with ColoniesClient(server_url(dict(os.environ))) as client:
-        pool = Pool(client, os.environ["COLONIES_COLONY_NAME"], os.environ["COLONIES_PRVKEY"], executortype)
+        concurrency = int(os.environ.get("MAP_CONCURRENCY", "0")) or None  # processes in flight (default: the fleet's)
+        pool = Pool(client, os.environ["COLONIES_COLONY_NAME"], os.environ["COLONIES_PRVKEY"], executortype,
+                    concurrency=concurrency)
         if mode == "attach":
             return await pool.attach(job, progress=False)
         return await pool.map(slow_double, range(n), chunksize=1, job=job, progress=False)

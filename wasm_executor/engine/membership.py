@@ -116,7 +116,7 @@ class Membership:
         s = self.session
         offered = await self.slots.functions()
         await self.sync_functions(offered)
-        caps = capabilities(self.slots.size, self._slot_memory_mib())
+        caps = capabilities(self.slots.size, self._slot_memory_mib(), self.config.invite.partition(".")[0])
         try:
             await s.client.update_executor(s.colonyname, s.executorname, caps, s.prvkey)
         except RPCError as exc:

@@ -34,6 +34,7 @@ from ..remote import END, ERROR, FUNCNAME, STREAM_CHANNEL
 from .errors import RemoteError
 from .jobs import MapRun, Progress
 from .manifest import Manifest
+from .provenance import Provenance, provenance
 from .shipping import function_source, required
 from .units import failure
 
@@ -56,6 +57,7 @@ class Pool:
         self._limit = asyncio.Semaphore(concurrency or CALLS_AT_ONCE)
         self.last_job = ""  # the job of the latest map (for `attach`)
         self.last_cancelled = 0  # processes the latest map cancelled when it was stopped
+        self.suspects: set[str] = set()  # executors whose results lost a vote (`replicas`), by name
 
     def spec(
         self, fn: Callable[..., Any], args: Iterable[Any], kwargs: dict[str, Any], requires: Iterable[str] | None = None,
@@ -76,7 +78,7 @@ class Pool:
 
     async def map(
         self, fn: Callable[..., Any], items: Iterable[Any], *, chunksize: int | None = None,
-        return_exceptions: bool = False, job: str | None = None, progress: bool | None = None,
+        return_exceptions: bool = False, replicas: int = 1, job: str | None = None, progress: bool | None = None,
         requires: Iterable[str] | None = None,
     ) -> list[Any]:
         """[fn(item) for item in items], spread over every executor of the type, in order.
@@ -84,21 +86,23 @@ class Pool:
         `chunksize`: items per process; by default one at first, then as many as take about a
         second where they run (see `units`). `return_exceptions`: a failed item's place holds its
         `RemoteError` instead of raising it; otherwise the first failure raises, and every process
-        of the map not ended yet is cancelled. `job`: a name for the map, so another process can
+        of the map not ended yet is cancelled. `replicas`: run each item on this many different
+        executors and accept a result only when they agree (see `quorum`; the losers go to
+        `suspects`, and `provenance` says who ran what). `job`: a name for the map, so another process can
         `attach` to it (a map that is named again, with the same work, is taken over, not rerun).
         Progress goes to stderr when it is a terminal (or when `progress=True`)."""
-        run = self._start(fn, items, chunksize, job, progress, requires)
+        run = self._start(fn, items, chunksize, replicas, job, progress, requires)
         return await self._gather(run, return_exceptions)
 
     async def as_completed(
         self, fn: Callable[..., Any], items: Iterable[Any], *, chunksize: int | None = None,
-        return_exceptions: bool = False, job: str | None = None, progress: bool | None = None,
+        return_exceptions: bool = False, replicas: int = 1, job: str | None = None, progress: bool | None = None,
         requires: Iterable[str] | None = None,
     ) -> AsyncIterator[tuple[int, Any]]:
         """``(index, fn(items[index]))`` as each ends, in the order they end: like `map`, which
         see. Leaving the loop early cancels what has not ended (at once under
         ``contextlib.aclosing``, else when the generator is closed)."""
-        run = self._start(fn, items, chunksize, job, progress, requires)
+        run = self._start(fn, items, chunksize, replicas, job, progress, requires)
         try:
             async with contextlib.aclosing(run.results()) as results:
                 async for index, outcome in results:
@@ -106,7 +110,7 @@ class Pool:
                         raise outcome
                     yield index, outcome
         finally:
-            self.last_cancelled = run.cancelled
+            self._ended_run(run)
 
     async def attach(self, job: str, *, return_exceptions: bool = False, progress: bool | None = None) -> list[Any]:
         """The results of the named map `job`, in order, started by this or another process on this
@@ -117,18 +121,26 @@ class Pool:
         name = manifest.spec.get("kwargs", {}).get("call", "map")
         return await self._gather(MapRun(self, manifest, self._progress(name, len(manifest.items), progress)), return_exceptions)
 
+    async def provenance(self, index: int, job: str | None = None) -> list[Provenance]:
+        """Who ran item `index` of the map `job` (default: the latest map), read from the server:
+        one entry per process that ran it (more than one with replicas or an overtaken
+        straggler), each marked `accepted` if its result is the one the map handed back."""
+        return await provenance(self.client, self.colonyname, self.prvkey, job or self.last_job, index)
+
     def _start(
-        self, fn: Callable[..., Any], items: Iterable[Any], chunksize: int | None, job: str | None,
+        self, fn: Callable[..., Any], items: Iterable[Any], chunksize: int | None, replicas: int, job: str | None,
         progress: bool | None, requires: Iterable[str] | None,
     ) -> MapRun:
+        if not isinstance(replicas, int) or replicas < 1:
+            raise ValueError(f"replicas must be a positive int, got {replicas!r}")
         items = list(items)
         spec = self.spec(fn, [], {}, requires).to_dict()
         name = job or f"{fn.__name__}-{secrets.token_hex(6)}"
         try:
-            manifest = Manifest.create(name, spec, items, chunksize)
+            manifest = Manifest.create(name, spec, items, chunksize, replicas)
         except FileExistsError:
             manifest = Manifest.load(name)
-            if manifest.spec.get("args") != spec["args"] or manifest.items != items:
+            if manifest.spec.get("args") != spec["args"] or manifest.items != items or manifest.replicas != replicas:
                 raise ValueError(f"a job {name!r} with other work exists ({Manifest.path_of(name)}): name this one otherwise") from None
         self.last_job = name
         return MapRun(self, manifest, self._progress(fn.__name__, len(items), progress))
@@ -147,8 +159,12 @@ class Pool:
                         raise outcome
                     results[index] = outcome
         finally:
-            self.last_cancelled = run.cancelled
+            self._ended_run(run)
         return results
+
+    def _ended_run(self, run: MapRun) -> None:
+        self.last_cancelled = run.cancelled
+        self.suspects |= run.suspects
 
     def _item_specs(self, fn: Callable[..., Any], items: Iterable[Any], requires: Iterable[str] | None) -> list[FunctionSpec]:
         """One spec of `fn(item)` per item; the source is worked out once."""

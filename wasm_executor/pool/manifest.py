@@ -2,8 +2,9 @@
 
 One JSON-lines file per job in `jobs_dir()` (``$WASM_EXECUTOR_JOBS``, else
 ``~/.cache/wasm-executor/jobs``). Its first line holds what the work is: the function's spec
-(source included) and the items. Then, per unit, a line before it is submitted (``"unit"``) and
-one after, with its process ID (``"unit"`` and ``"processid"``). A unit with the first line only
+(source included), the items, the chunk size and the replicas. Then, per unit (or copy of
+one), a line before it is submitted (``"unit"``) and one after, with its process ID (``"unit"``
+and ``"processid"``). A unit with the first line only
 was maybe submitted: its process carries the job as label and the unit as node name, so
 `attach` asks the server before it submits that unit again. The server keeps the processes and
 their outputs; this file keeps only where they are.
@@ -33,6 +34,7 @@ class Manifest:
     spec: dict[str, Any]
     items: list[Any]
     chunksize: int | None = None
+    replicas: int = 1
     submitted: dict[Unit, str] = field(default_factory=dict)  # unit -> its process
     intended: set[Unit] = field(default_factory=set)  # units that may have been submitted without a record
 
@@ -43,13 +45,13 @@ class Manifest:
         return jobs_dir() / f"{job}.jsonl"
 
     @classmethod
-    def create(cls, job: str, spec: dict[str, Any], items: list[Any], chunksize: int | None) -> Manifest:
+    def create(cls, job: str, spec: dict[str, Any], items: list[Any], chunksize: int | None, replicas: int = 1) -> Manifest:
         path = cls.path_of(job)
         path.parent.mkdir(parents=True, exist_ok=True)
-        head = {"job": job, "spec": spec, "items": items, "chunksize": chunksize}
+        head = {"job": job, "spec": spec, "items": items, "chunksize": chunksize, "replicas": replicas}
         with path.open("x", encoding="utf-8") as out:  # "x": never over another job's record
             out.write(json.dumps(head) + "\n")
-        return cls(job, spec, items, chunksize)
+        return cls(job, spec, items, chunksize, replicas)
 
     @classmethod
     def load(cls, job: str) -> Manifest:
@@ -59,7 +61,7 @@ class Manifest:
         except FileNotFoundError:
             raise LookupError(f"no job {job!r} in {jobs_dir()} (a job is attached on the machine that started it)") from None
         head = json.loads(lines[0])
-        manifest = cls(job, head["spec"], head["items"], head.get("chunksize"))
+        manifest = cls(job, head["spec"], head["items"], head.get("chunksize"), head.get("replicas", 1))
         for line in lines[1:]:
             try:
                 entry = json.loads(line)
@@ -81,12 +83,16 @@ class Manifest:
 
     def intend(self, unit: Unit) -> None:
         self.intended.add(unit)
-        self._append({"unit": [unit.start, unit.stop]})
+        self._append({"unit": unit.to_json()})
 
     def record(self, unit: Unit, processid: str) -> None:
         self.intended.discard(unit)
         self.submitted[unit] = processid
-        self._append({"unit": [unit.start, unit.stop], "processid": processid})
+        self._append({"unit": unit.to_json(), "processid": processid})
+
+    def copies(self, unit: Unit) -> dict[Unit, str]:
+        """Every recorded copy of `unit`'s items, with its process."""
+        return {u: pid for u, pid in self.submitted.items() if u.items == unit.items}
 
     def covered(self) -> int:
         """Where the units recorded so far end: the next unit starts here."""

@@ -47,24 +47,40 @@ FIRST_CHUNKSIZE = 1
 
 @dataclass(frozen=True)
 class Unit:
-    """Items ``[start, stop)`` of a map, run by one process."""
+    """Items ``[start, stop)`` of a map, run by one process; `copy` 0 is their first run, more
+    are runs of the same items elsewhere (to compare results, or to overtake a straggler)."""
 
     start: int
     stop: int
+    copy: int = 0
 
     @property
     def size(self) -> int:
         return self.stop - self.start
 
     @property
+    def items(self) -> Unit:
+        """The unit without its copy number: what all copies of these items share."""
+        return Unit(self.start, self.stop)
+
+    def again(self, copy: int) -> Unit:
+        return Unit(self.start, self.stop, copy)
+
+    @property
     def nodename(self) -> str:
-        return f"items {self.start}-{self.stop}"
+        return f"items {self.start}-{self.stop}" + (f" copy {self.copy}" if self.copy else "")
+
+    def to_json(self) -> list[int]:
+        return [self.start, self.stop, self.copy] if self.copy else [self.start, self.stop]
 
 
-def unit_spec(base: FunctionSpec, unit: Unit, items: list[Any], label: str) -> FunctionSpec:
-    """The process of `unit`: `base` (a plain call's spec, with no args) for its items."""
+def unit_spec(base: FunctionSpec, unit: Unit, items: list[Any], label: str, executornames: list[str] | None = None) -> FunctionSpec:
+    """The process of `unit`: `base` (a plain call's spec, with no args) for its items;
+    `executornames`: only these executors may run it (the server matches them at assign)."""
     spec = FunctionSpec.from_dict(base.to_dict())
     spec.label, spec.nodename = label, unit.nodename
+    if executornames:
+        spec.conditions.executornames = list(executornames)
     chunk = items[unit.start:unit.stop]
     if unit.size == 1:
         spec.kwargs = {**spec.kwargs, "args": chunk}

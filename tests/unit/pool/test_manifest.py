@@ -52,3 +52,14 @@ def test_an_unknown_job_says_where_it_looked() -> None:
 def test_a_job_name_that_is_not_a_plain_file_name_is_refused(name: str) -> None:
     with pytest.raises(ValueError, match="job name"):
         Manifest.path_of(name)
+
+
+def test_copies_of_a_unit_are_recorded_apart_and_found_together() -> None:
+    manifest = Manifest.create("job-e", SPEC, [1, 2, 3, 4], 2, replicas=2)
+    manifest.record(Unit(0, 2), "pid-1")
+    manifest.record(Unit(0, 2, 1), "pid-2")
+    manifest.record(Unit(2, 4), "pid-3")
+    again = Manifest.load("job-e")
+    assert again.replicas == 2
+    assert again.copies(Unit(0, 2, 1)) == {Unit(0, 2): "pid-1", Unit(0, 2, 1): "pid-2"}
+    assert Unit(0, 2, 1).nodename == "items 0-2 copy 1" and Unit(0, 2).nodename == "items 0-2"
