@@ -175,3 +175,44 @@ async def test_the_sync_front_maps_in_a_plain_script(colony, jobs_dir: Path) -> 
         out, err = await asyncio.wait_for(proc.communicate(), 120)
     assert proc.returncode == 0, err.decode()
     assert json.loads(out.decode().splitlines()[-1]) == [2 * i for i in range(100)]
+
+
+# A slow device: its `python` holds every process two minutes before it runs it.
+SLOW = '''
+import asyncio
+
+real = {f.name: f.fn for f in registry}["python"]
+
+
+@registry.register("python")
+async def python(*args, **kwargs):
+    await asyncio.sleep(120)
+    return await real(*args, **kwargs)
+'''
+
+
+async def test_a_straggler_is_overtaken_on_an_idle_executor_and_cancelled(colony, client: ColoniesClient, tmp_path: Path) -> None:
+    """Three one-slot executors, one of them very slow: the item it holds is run again on another
+    when the rest is done, long before the server's deadline would requeue it; the slow copy is
+    cancelled, and every other item ran once."""
+    etype = unique("straggle")
+    functions = tmp_path / "slow.py"
+    functions.write_text(SLOW)
+    slow = config_for(colony, allow_code=True, executortype=etype)
+    async with contextlib.AsyncExitStack() as stack:
+        await stack.enter_async_context(running(slow, slots=1, functions_file=str(functions)))
+        for _ in range(2):
+            await stack.enter_async_context(running(config_for(colony, allow_code=True, executortype=etype), slots=1))
+        pool = Pool(client, colony.name, colony.user_prvkey, etype, maxexectime=60)
+        assert await pool.map(square, range(12), chunksize=1, progress=False) == [x * x for x in range(12)]
+        ran = await job_processes(client, colony, etype, pool.last_job)
+        fleet = await client.get_executors(colony.name, colony.user_prvkey)
+        slow_id = next(e.executorid for e in fleet if e.executorname == slow.executorname)
+    held = [p for p in ran if p.assignedexecutorid == slow_id]
+    assert len(held) == 1 and held[0].state == CANCELLED
+    overtaken = span_of(held[0]).items
+    again = [p for p in ran if span_of(p).items == overtaken and p.processid != held[0].processid]
+    assert len(again) == 1 and again[0].state == SUCCESS and again[0].assignedexecutorid != slow_id
+    assert server_time(again[0].endtime) - server_time(held[0].starttime) < pool.maxexectime
+    rest = [p for p in ran if span_of(p).items != overtaken]
+    assert covers_once(rest + again, 12) and all(p.state == SUCCESS for p in rest)
