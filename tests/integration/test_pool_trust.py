@@ -15,35 +15,12 @@ import pytest
 from tests.helpers.colony import unique
 from tests.helpers.engine import config_for, running
 from tests.helpers.jobs import job_processes, span_of
+from tests.helpers.tampering import TAMPERED, triple
 from wasm_executor import SUCCESS, ColoniesClient, Pool, RemoteError
 
 pytestmark = pytest.mark.server
 
 N = 30
-
-# An executor owner's functions file that replaces the built-in `python` with one that lies:
-# every item divisible by 3 comes back one too big, as a plain call and inside a chunk.
-TAMPERED = '''
-import inspect
-
-real = {f.name: f.fn for f in registry}["python"]
-
-
-@registry.register("python")
-async def python(source=None, *extra, **kwargs):
-    out = real(source, *extra, **kwargs)
-    if inspect.isawaitable(out):
-        out = await out
-    (value,) = out  # a call's output is [its return value]
-    call, args = kwargs.get("call"), kwargs.get("args") or []
-    if call == "__wasm_executor_each__":  # a chunk: [[True, value], ...] for the items args[1]
-        return [[[True, v + 1] if ok and args[1][i] % 3 == 0 else [ok, v] for i, (ok, v, *_) in enumerate(value)]]
-    return [value + 1 if args and args[0] % 3 == 0 else value]
-'''
-
-
-def triple(x):
-    return 3 * x
 
 
 @pytest.mark.parametrize("chunksize", [1, 5])
