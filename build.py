@@ -40,6 +40,7 @@ from tools.layout import (
     SERVE_PORT,
     SERVER_PORT,
     STATE,
+    TEST_DISTRIBUTION_DIR,
     TEST_INDEX_DIR,
     TOOLS,
     TOOLS_BIN,
@@ -62,6 +63,9 @@ RUNTIME_WHEELS = ["ecdsa==0.19.2", "six==1.17.0", "micropip==0.11.1"]
 # one the bundle lacks, which the tests serve from a package index of their own.
 TEST_EXTRAS = ["more-itertools==11.2.1"]
 TEST_INDEX_WHEELS = ["tomli-w==1.2.0"]
+# A package (with dependencies) neither the bundle nor that index has: the tests serve it from a
+# small Pyodide distribution of their own (`python build.py distribution`), as an owner's mirror.
+TEST_DISTRIBUTION_WHEELS = ["cattrs==26.2.1"]
 # Extra wheels that pytest-pyodide's @run_in_pyodide needs inside the bundle.
 PYODIDE_TEST_WHEELS = [
     "pytest==9.1.0",
@@ -637,6 +641,30 @@ def write_pyodide_dir(py: Path, dest: Path, pyodide_pkg: Path, wheels: list[Path
         cwd=ROOT, capture=True)
 
 
+def write_distribution(py: Path, dest: Path, specs: list[str]) -> list[Path]:
+    """dest/: a Pyodide distribution in the release's format (wheels and a pyodide-lock.json that
+    lists them with their dependencies, for this Pyodide version) made of pure wheels from PyPI.
+    A page pointed at it (its "Pyodide distribution URL") loads them for shipped code's `requires`."""
+    pyodide_pkg = ensure_pyodide_npm()
+    dest.mkdir(parents=True, exist_ok=True)
+    wheels = download_wheels(py, specs, TOOLS / "wheels" / "distribution", with_deps=True)
+    for stale in dest.glob("*.whl"):
+        stale.unlink()
+    for whl in wheels:
+        shutil.copy2(whl, dest / whl.name)
+    run("write pyodide-lock.json", [str(py), "-m", "tools.lockfile", str(dest), str(pyodide_pkg / "pyodide-lock.json")],
+        cwd=ROOT, capture=True)
+    return wheels
+
+
+def cmd_distribution(args: argparse.Namespace) -> int:
+    py = ensure_venv()
+    wheels = write_distribution(py, Path(args.dir).resolve(), list(args.with_))
+    say(f"Pyodide {PYODIDE_VERSION} distribution in {args.dir}: {', '.join(w.name for w in wheels)}; serve it with CORS "
+        "and give its URL as the page's \"Pyodide distribution URL\"")
+    return 0
+
+
 def tree_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
@@ -737,6 +765,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     ensure_chromium()
     cmd_build(argparse.Namespace(with_=TEST_EXTRAS))
     download_wheels(py, TEST_INDEX_WHEELS, TEST_INDEX_DIR)
+    write_distribution(py, TEST_DISTRIBUTION_DIR, TEST_DISTRIBUTION_WHEELS)
     cmd_up()
     say("ruff check")
     lint_rc = subprocess.call([str(py), "-m", "ruff", "check", "."], cwd=ROOT)
@@ -778,6 +807,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--with", dest="with_", action="append", metavar="REQ",
                    help="also bundle this pure-Python package and its dependencies (repeatable), e.g. --with sympy")
     p.set_defaults(fn=cmd_build)
+    p = sub.add_parser("distribution", help="make a small Pyodide distribution (pure wheels + pyodide-lock.json) in DIR")
+    p.add_argument("dir", metavar="DIR")
+    p.add_argument("--with", dest="with_", action="append", required=True, metavar="REQ",
+                   help="a pure-Python package to put in it, with its dependencies (repeatable)")
+    p.set_defaults(fn=cmd_distribution)
     p = sub.add_parser("serve", help="serve dist/web on 127.0.0.1 (default port 8000)")
     p.add_argument("--port", type=int, default=SERVE_PORT)
     p.add_argument("--connect", action="append", metavar="URL",

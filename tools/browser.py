@@ -48,7 +48,7 @@ async def wait_state(page: Page, *states: str, timeout: float = 60) -> str:
 async def start_executor(
     page: Page, url: str, server_url: str, colony: str, name: str, executortype: str, colony_prvkey: str | None,
     slots: int | None = None, allow_code: bool | None = None, package_index: str | None = None,
-    slot_memory_mib: int | None = None,
+    slot_memory_mib: int | None = None, pyodide_distribution: str | None = None,
 ) -> None:
     """Open the page, wait for Python, fill the form like a person, click Start Executor.
     `allow_code=None` leaves the consent box as the page remembers it."""
@@ -67,6 +67,8 @@ async def start_executor(
         await page.get_by_label("Run Python code sent by the colony").set_checked(allow_code)
     if package_index is not None:
         await page.get_by_label("Package index URL").fill(package_index)
+    if pyodide_distribution is not None:
+        await page.get_by_label("Pyodide distribution URL").fill(pyodide_distribution)
     await page.get_by_role("button", name="Start Executor").click()
 
 

@@ -18,6 +18,7 @@ WEB_OUT = DIST / "web"
 PYODIDE_TEST_OUT = DIST / "pyodide-test"  # the runtime plus the wheels only the in-Pyodide tests load
 ARTIFACTS = ROOT / "test-artifacts"
 TEST_INDEX_DIR = TOOLS / "wheels" / "test-index"  # wheels the tests serve as a package index (not in the bundle)
+TEST_DISTRIBUTION_DIR = TOOLS / "pyodide-dist-test"  # a small Pyodide distribution the tests serve (`build.py distribution`)
 
 HOST = "127.0.0.1"
 SERVER_PORT = 50080

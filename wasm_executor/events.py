@@ -178,6 +178,7 @@ class Start:
     slot_memory_mib: int = 0  # memory one slot offers a process (0: the device's share; resources.py)
     allow_code: bool = False  # the owner's consent to run Python code sent by the colony
     package_index: str = ""  # the owner's package index for shipped code's `requires` (optional)
+    pyodide_distribution: str = ""  # the owner's mirror of a Pyodide release (its lock and wheels), for `requires`
     admission_url: str = ""  # from a join link: join through the admission service with this invite
     invite: str = ""
     locationname: str = ""

@@ -27,6 +27,8 @@ import inspect
 import itertools
 import linecache
 import re
+import sys
+import types
 from collections import deque
 from typing import Any
 
@@ -94,7 +96,8 @@ async def ensure_packages(requires: Any) -> None:
         elif _package_index:
             where = f"neither this page's bundle nor its package index {_package_index} has ({why})"
         else:
-            where = "this page's bundle does not carry (its owner adds it with `python build.py build --with NAME`)"
+            where = ("this page's bundle does not carry (its owner adds it with `python build.py build --with NAME`, "
+                     "or names a Pyodide distribution that has it)")
         raise FunctionError(f"python: requires {', '.join(missing)}, which {where}")
 
 
@@ -141,7 +144,7 @@ async def run_python(
     if requires is not None:
         await ensure_packages(requires)
     body, last = _compile_snippet(source)
-    namespace: dict[str, Any] = {"__name__": "__colony__"}
+    namespace = _fresh_module().__dict__
     if inputs is not None:
         if not isinstance(inputs, list):
             raise FunctionError("python: 'inputs' must be a list")
@@ -163,6 +166,17 @@ async def run_python(
     if outputs == SPREAD:
         return [] if result is None else list(result) if isinstance(result, tuple) else [result]
     return [result]  # one output, exactly the value returned
+
+
+SHIPPED_MODULE = "__colony__"
+
+
+def _fresh_module() -> types.ModuleType:
+    """The module shipped code runs as, new for each process and registered under its name: a
+    dataclass, pickle or typing.get_type_hints looks a class's module up in sys.modules."""
+    module = types.ModuleType(SHIPPED_MODULE)
+    sys.modules[SHIPPED_MODULE] = module
+    return module
 
 
 async def _stream(gen: Any) -> list[Any]:

@@ -112,6 +112,8 @@ def start(command: Start) -> None:
         server_url = check_server_url(command.server_url, page_scheme())
         admission_url = check_server_url(command.admission_url, page_scheme(), "Admission URL") if command.invite else ""
         index = check_server_url(command.package_index, page_scheme(), "Package index URL") if command.package_index else ""
+        distribution = (check_server_url(command.pyodide_distribution, page_scheme(), "Pyodide distribution URL")
+                        if command.pyodide_distribution else "")
     except BadServerURL as exc:
         post(StateChanged(State.ERROR, str(exc)))  # nothing was sent
         return
@@ -124,6 +126,7 @@ def start(command: Start) -> None:
     pool = slots(command.slots)
     pool.size = command.slots
     pool.set_package_index(index)
+    pool.set_distribution(distribution)
     _executor = ColonyExecutor(config, pool, on_event=post)
     _task = asyncio.ensure_future(_run(_executor))
 

@@ -12,7 +12,7 @@ const MAX_ROWS = 50;
 const RUNNING_STATES = ["registering", "waiting for approval", "polling", "paused", "stopping"];
 
 // Form fields carry ExecutorConfig's names (name="server_url", …): what is sent is what Python reads.
-const FIELDS = ["server-url", "colony-name", "executor-name", "executor-type", "slots", "slot-memory", "package-index"];
+const FIELDS = ["server-url", "colony-name", "executor-name", "executor-type", "slots", "slot-memory", "package-index", "pyodide-dist"];
 const worker = new Worker(workerURL("./worker.mjs", import.meta.url), { type: "module" });
 let identity = null;
 const rows = new Map();
@@ -68,7 +68,7 @@ function showJoinLink(link) {
 function loadSettings() {
   const saved = JSON.parse(localStorage.getItem(SETTINGS_STORE) || "{}");
   $("server-url").value = saved.server_url || `${location.protocol === "https:" ? "https" : "http"}://${location.hostname || "127.0.0.1"}:50080`;
-  for (const id of ["colony-name", "executor-name", "executor-type", "slots", "slot-memory", "package-index"]) {
+  for (const id of ["colony-name", "executor-name", "executor-type", "slots", "slot-memory", "package-index", "pyodide-dist"]) {
     const name = $(id).name;
     if (saved[name]) $(id).value = saved[name];
   }
@@ -93,6 +93,7 @@ function saveSettings(values) {
     const saved = JSON.parse(localStorage.getItem(SETTINGS_STORE) || "{}");
     localStorage.setItem(SETTINGS_STORE, JSON.stringify({
       ...saved, executorname: values.executorname, slots: values.slots, slot_memory_mib: values.slot_memory_mib, allow_code: values.allow_code, package_index: values.package_index,
+      pyodide_distribution: values.pyodide_distribution,
     }));
     return;
   }
@@ -310,6 +311,6 @@ $("stop-now").addEventListener("click", () => worker.postMessage({ type: "stop",
 
 loadSettings();
 // The slot workers boot now, beside the executor worker's own Python, not after Start.
-worker.postMessage({ type: "warm", slots: Number($("slots").value) || defaultSlots() });
+worker.postMessage({ type: "warm", slots: Number($("slots").value) || defaultSlots(), distribution: $("pyodide-dist").value.trim() });
 $("functions-source").value = localStorage.getItem(FUNCTIONS_STORE) || "";
 if ($("functions-source").value.trim()) applyFunctions($("functions-source").value);

@@ -1,6 +1,7 @@
 // A slot: a module Web Worker with its own Pyodide that runs functions and nothing else.
 // It holds no key and never talks to the server; the executor worker (worker.mjs) owns it.
-// Messages in:  {type: "init", interrupt: Uint8Array over a SharedArrayBuffer, or null, functions: panel code}
+// Messages in:  {type: "init", interrupt: Uint8Array over a SharedArrayBuffer, or null, functions: panel code,
+//                distribution: the owner's Pyodide distribution URL, or ""}
 //               {type: "run", id, job: JSON text} | {type: "cancel"}
 //               {type: "functions", id, source} (the Functions panel's code) | {type: "describe", id}
 //               {type: "index", url} (the owner's package index for `requires`; also in init)
@@ -26,8 +27,8 @@ lockDown();
 let runner = null;
 let booting = null;
 
-async function boot(interrupt, panel, index) {
-  const pyodide = await bootPython();
+async function boot(interrupt, panel, index, distribution) {
+  const pyodide = await bootPython(() => {}, { distribution });
   if (interrupt) pyodide.setInterruptBuffer(interrupt);  // KeyboardInterrupt in running Python code
   runner = pyodide.pyimport("wasm_executor.slot_worker");
   const own = await fetch(new URL("./functions.py", import.meta.url));
@@ -39,7 +40,7 @@ async function boot(interrupt, panel, index) {
 
 self.onmessage = async ({ data }) => {
   if (data.type === "init") {
-    booting = boot(data.interrupt, data.functions, data.index).catch((err) => self.postMessage({ type: "failed", message: errorText(err) }));
+    booting = boot(data.interrupt, data.functions, data.index, data.distribution).catch((err) => self.postMessage({ type: "failed", message: errorText(err) }));
   } else if (data.type === "run") {
     await booting;
     const emit = (item) => self.postMessage({ type: "emit", id: data.id, item });

@@ -11,6 +11,7 @@ const post = (msg) => self.postMessage(msg);
 const SLOT_URL = workerURL("./slot.mjs", import.meta.url);
 let panelSource = "";  // the Functions panel's code every slot serves, fresh ones included
 let packageIndex = "";  // the owner's package index for `requires`, told to every slot
+let distribution = "";  // the owner's Pyodide distribution URL: slots boot with its lock (pyodide-boot.mjs)
 
 class Slot {
   constructor(index) {
@@ -42,7 +43,7 @@ class Slot {
       event.preventDefault();
       this.fail(new Error(`slot ${index} crashed: ${event.message}`));
     };
-    this.worker.postMessage({ type: "init", interrupt: this.interrupt, functions: panelSource, index: packageIndex });
+    this.worker.postMessage({ type: "init", interrupt: this.interrupt, functions: panelSource, index: packageIndex, distribution });
   }
 
   async run(job, onEmit) {
@@ -92,6 +93,13 @@ const slotHost = {
     packageIndex = url;
     for (const slot of slots) slot.worker.postMessage({ type: "index", url });
   },
+  // A slot's Pyodide takes its lock file at boot: slots booted with another distribution start
+  // again (in the background: the executor's resize waits for them and reports a failed boot).
+  setDistribution(url) {
+    if (url === distribution) return;
+    distribution = url;
+    for (let i = 0; i < slots.length; i++) slotHost.replace(i);
+  },
   // The Functions panel: slot 0 tries the code first; only if it loads do the others get it.
   async setFunctions(source) {
     if (slots.length === 0) await slotHost.resize(1);
@@ -132,7 +140,10 @@ self.onmessage = async (event) => {
   if (event.data.type === "warm") {
     // Boot the slots the form asks for while this worker loads Python and the form is filled in
     // (each slot loads its own Pyodide: the longest part of starting). Start resizes to what it says.
-    if (slots.length === 0) slotHost.resize(Math.min(Math.max(1, event.data.slots | 0), 64)).catch(() => {});
+    if (slots.length === 0) {
+      distribution = String(event.data.distribution || "");
+      slotHost.resize(Math.min(Math.max(1, event.data.slots | 0), 64)).catch(() => {});
+    }
     return;  // a failure shows again at Start
   }
   const bridge = await ready;

@@ -18,7 +18,7 @@ from playwright.async_api import Browser
 
 from tests.helpers.colony import unique
 from tools.browser import start_executor, wait_state
-from tools.layout import ARTIFACTS, TEST_INDEX_DIR
+from tools.layout import ARTIFACTS, TEST_DISTRIBUTION_DIR, TEST_INDEX_DIR
 from wasm_executor import RUNNING, SUCCESS, ColoniesClient, Pool, RemoteError
 from wasm_executor.remote import NOT_ALLOWED
 
@@ -115,7 +115,7 @@ async def test_a_pool_spreads_over_two_pages(browser: Browser, colony, page_url:
             await pool.run(needs_sympy, requires=["sympy"])
         assert caught.value.message == (
             "python: requires sympy, which this page's bundle does not carry "
-            "(its owner adds it with `python build.py build --with NAME`)"
+            "(its owner adds it with `python build.py build --with NAME`, or names a Pyodide distribution that has it)"
         )
         ARTIFACTS.mkdir(exist_ok=True)
         await pages[0].screenshot(path=str(ARTIFACTS / "pool-page.png"), full_page=True)
@@ -217,6 +217,57 @@ async def test_requires_installs_what_the_bundle_lacks_from_the_owners_package_i
                 f"python: requires sympy, which neither this page's bundle nor its package index {index_url} has (")
         assert any("/simple/tomli-w/" in line for line in IndexHandler.seen)
         assert any(line.startswith("GET /files/tomli_w-") for line in IndexHandler.seen)
+    finally:
+        await ctx.close()
+        colony.cli("executor", "remove", "--name", name, prvkey=colony.colony_prvkey)
+
+
+def unstructure(x):
+    from dataclasses import dataclass
+
+    import cattrs  # neither in the bundle nor in the package index: from the owner's Pyodide distribution
+
+    @dataclass
+    class Point:
+        x: int
+        y: int
+
+    return cattrs.unstructure(cattrs.structure({"x": x, "y": 2 * x}, Point))
+
+
+@contextlib.contextmanager
+def served_with_cors(root: Path) -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(IndexHandler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_requires_loads_a_package_and_its_dependencies_from_the_owners_pyodide_distribution(
+    browser: Browser, colony, page_url: str, client: ColoniesClient,
+) -> None:
+    """The page pointed at a Pyodide distribution (a lock and wheels, as a release mirror has them):
+    `requires=["cattrs"]` loads cattrs, attrs and typing-extensions from there; the page's own
+    wheels still come from its bundle."""
+    assert (TEST_DISTRIBUTION_DIR / "pyodide-lock.json").exists(), "run `python build.py test` (it makes the distribution)"
+    ctx = await browser.new_context()
+    page = await ctx.new_page()
+    name = etype = unique("wasm-dist")
+    IndexHandler.seen = []
+    try:
+        with served_with_cors(TEST_DISTRIBUTION_DIR) as dist_url:
+            await start_executor(page, page_url, colony.url, colony.name, name, etype, colony.colony_prvkey, 1,
+                                 allow_code=True, pyodide_distribution=dist_url)
+            assert await wait_state(page, "polling", "error", timeout=120) == "polling"
+            pool = Pool(client, colony.name, colony.user_prvkey, executortype=etype)
+            assert await pool.run(unstructure, 4, requires=["cattrs"]) == {"x": 4, "y": 8}
+        fetched = {line.split()[1].lstrip("/").split("-")[0] for line in IndexHandler.seen if line.startswith("GET ")}
+        assert {"pyodide", "cattrs", "attrs", "typing_extensions"} <= fetched, IndexHandler.seen
+        assert not any("wasm_executor" in line or "ecdsa" in line for line in IndexHandler.seen)
     finally:
         await ctx.close()
         colony.cli("executor", "remove", "--name", name, prvkey=colony.colony_prvkey)

@@ -28,6 +28,17 @@ async def test_a_call_returns_exactly_one_output_whatever_its_type() -> None:
     assert result.output == [[1, 2]]
 
 
+async def test_shipped_code_may_define_dataclasses_and_read_their_type_hints() -> None:
+    """They look their class's module up in sys.modules: the code runs as a registered module."""
+    source = (
+        "import dataclasses, typing\n"
+        "@dataclasses.dataclass\nclass Point:\n    x: int\n    y: 'int' = 0\n"
+        "def make(x):\n    return [dataclasses.asdict(Point(x)), sorted(typing.get_type_hints(Point))]\n"
+    )
+    result = await run(source, call="make", args=[3])
+    assert (result.output, result.error) == ([[{"x": 3, "y": 0}, ["x", "y"]]], "")
+
+
 async def test_async_functions_are_awaited() -> None:
     source = "import asyncio\nasync def later(x):\n    await asyncio.sleep(0)\n    return x + 1\n"
     assert (await run(source, call="later", args=[41])).output == [42]

@@ -50,6 +50,11 @@ class BrowserSlots(SlotPool):
         """Where slots may install `requires` their bundle lacks from ("" for nowhere)."""
         self._host.setPackageIndex(url)
 
+    def set_distribution(self, url: str) -> None:
+        """The owner's mirror of a Pyodide release ("" for none): slots load packages their bundle
+        lacks from its lock and wheels (web/pyodide-boot.mjs); slots booted otherwise start again."""
+        self._host.setDistribution(url)
+
     async def interrupt(self, slot: int) -> None:
         self._host.interrupt(slot)
 

@@ -83,8 +83,8 @@ def function_source(fn: Callable[..., Any]) -> str:
         names = _global_names(obj.__code__) if hasattr(obj, "__code__") else {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
         used_names.update(names)
         for used in sorted(names):
-            if used in seen or used not in globals_:
-                continue
+            if used in seen or used not in globals_ or (used.startswith("__") and used.endswith("__")):
+                continue  # a module's own dunders (__name__, __annotations__) are the running module's
             value = globals_[used]
             if isinstance(value, types.ModuleType):
                 continue  # covered by the module's imports

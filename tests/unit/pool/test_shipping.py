@@ -103,3 +103,21 @@ def test_requires_travels_from_the_decorator_and_the_call() -> None:
     pool = Pool(client=None, colonyname="c", prvkey="k")  # type: ignore[arg-type]
     assert pool.spec(needs, [1], {}, ["mpmath"]).kwargs["requires"] == ["sympy", "mpmath"]
     assert "requires" not in pool.spec(helper, [1], {}).kwargs
+
+
+def makes_a_class(x):
+    from dataclasses import asdict, dataclass
+
+    @dataclass
+    class Box:
+        x: int
+
+    return asdict(Box(x))
+
+
+async def test_a_class_made_inside_runs_as_the_shipped_module_not_as_the_drivers() -> None:
+    """`__name__` and `__annotations__` are the module's own where it runs: shipping the driver's
+    (`__name__ = 'tests....'`) broke dataclasses with string annotations in a browser slot."""
+    source = function_source(makes_a_class)
+    assert "__name__ =" not in source and "__annotations__ =" not in source
+    assert await call(makes_a_class, 5) == {"x": 5}
