@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 from common import ROOT, server_url
 
 from tools.browser import attached, detached_chromium, start_executor, wait_state
+from tools.cdp import open_tab_in_front, page_session
 from tools.layout import GO_REFERENCE_BIN
 
 Starter = Callable[[str], contextlib.AbstractAsyncContextManager[int]]
@@ -77,9 +78,10 @@ def cpython_executor(env: dict[str, str], slots: int) -> Starter:
     return start
 
 
-def page_executor(env: dict[str, str], page_url: str, slots: int | None, allow_code: bool = False) -> Starter:
+def page_executor(env: dict[str, str], page_url: str, slots: int | None, allow_code: bool = False, hidden: bool = False) -> Starter:
     """A page in its own Chromium (its own profile, so its own executor key); `slots=None`: the
-    browser's navigator.hardwareConcurrency; `allow_code`: it runs shipped Python (`Pool`)."""
+    browser's navigator.hardwareConcurrency; `allow_code`: it runs shipped Python (`Pool`);
+    `hidden`: another tab is brought to the front once it polls (its visibilityState: hidden)."""
     @contextlib.asynccontextmanager
     async def start(etype: str, name: str = "") -> AsyncIterator[int]:
         async with detached_chromium() as endpoint:
@@ -88,6 +90,8 @@ def page_executor(env: dict[str, str], page_url: str, slots: int | None, allow_c
                 await start_executor(page, page_url, server_url(env), env["COLONIES_COLONY_NAME"], name or etype, etype,
                                      env["COLONIES_COLONY_PRVKEY"], n, allow_code=allow_code)
                 await wait_state(page, "polling", timeout=60)
+            if hidden:
+                await _hide_behind_another_tab(endpoint, page_url)
             # Disconnected: nothing of DevTools is attached while the page is measured.
             try:
                 yield _our_chromium()
@@ -100,6 +104,14 @@ def page_executor(env: dict[str, str], page_url: str, slots: int | None, allow_c
     return start
 
 
+
+
+async def _hide_behind_another_tab(endpoint: str, page_url: str) -> None:
+    await open_tab_in_front(endpoint)
+    async with page_session(endpoint, page_url) as cdp:
+        state = await cdp.evaluate("document.visibilityState")
+    if state != "hidden":
+        raise RuntimeError(f"the page behind another tab is {state!r}, not hidden")
 
 
 def _our_chromium() -> int:

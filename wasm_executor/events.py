@@ -137,6 +137,26 @@ class FunctionsChanged(Event):
     error: str = ""
 
 
+@dataclass(frozen=True)
+class PollMode(Event):
+    """How the executor asks for work now: "long" (a long-poll held open) or "short" (hidden: it
+    asks without waiting, now and then; engine/poll.py)."""
+
+    kind: ClassVar[str] = "pollmode"
+    mode: str = "long"
+
+
+@dataclass(frozen=True)
+class Farewell(Event):
+    """A signed request the page sends (`navigator.sendBeacon`) when it goes away or is frozen,
+    so that the processes this executor holds go back to the queue at once and run elsewhere:
+    `url` "" when there is none (engine/farewell.py says when)."""
+
+    kind: ClassVar[str] = "farewell"
+    url: str = ""
+    body: str = ""
+
+
 def to_message(event: Event) -> dict[str, Any]:
     """The plain object the page receives for `event`."""
     message: dict[str, Any] = {"type": event.kind}
@@ -206,9 +226,18 @@ class Identity:
     prvkey: str | None = None
 
 
-Command = Start | Stop | Identity | Functions
-_COMMANDS: dict[str, type[Start] | type[Stop] | type[Identity] | type[Functions]] = {
-    "start": Start, "stop": Stop, "identity": Identity, "functions": Functions,
+@dataclass(frozen=True)
+class Visibility:
+    """The page was hidden (another tab in front, the window minimised) or shown again: a hidden
+    page may be frozen by the browser at any moment, so its executor holds no long-poll open
+    (engine/poll.py)."""
+
+    hidden: bool = False
+
+
+Command = Start | Stop | Identity | Functions | Visibility
+_COMMANDS: dict[str, type[Start] | type[Stop] | type[Identity] | type[Functions] | type[Visibility]] = {
+    "start": Start, "stop": Stop, "identity": Identity, "functions": Functions, "visibility": Visibility,
 }
 
 

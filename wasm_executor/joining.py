@@ -10,8 +10,13 @@ holds the colony key, wasm_executor/admission) adds and approves it. The protoco
          -> 4xx {"error": "<sentence>", "reason": "<word>"}  (a refusal: retrying will not help)
          -> 409 (the challenge is stale), 429, 5xx           (try again: a new challenge, later)
 
+    POST {admission}/leave {"leave": {...LEAVE_FIELDS}, "signature": "<hex>"}
+         -> 200 {"left": true}: the service removed the executor, and the server put the processes
+            it held back in the queue (sent by a page as it goes away: `leave_request`)
+
 The signature is over `signed_text(join)`: the join's fields as canonical JSON, so the name,
-type and invite are bound to the proof and to that one challenge.
+type and invite are bound to the proof and to that one challenge. A leave is bound to one join
+by its `admitted_at` (in the join's reply): an old leave replayed after a later join is refused.
 A join link is the page's URL with the fields a browser needs in its query (`join_link`).
 """
 
@@ -27,6 +32,7 @@ from .errors import ConnectionFailed
 from .transport import Transport
 
 JOIN_FIELDS = ("challenge", "invite", "colonyname", "executorid", "executorname", "executortype", "locationname")
+LEAVE_FIELDS = ("colonyname", "executorid", "executorname", "admitted_at")
 TIMEOUT = 30.0
 
 
@@ -42,9 +48,16 @@ class AdmissionUnavailable(ConnectionFailed):
     """The service is busy (rate limit) or failing: a transport-like trouble, worth a retry."""
 
 
-def signed_text(join: dict[str, Any]) -> str:
-    """What the executor signs and the service verifies: one spelling of the join's fields."""
-    return json.dumps({k: str(join.get(k, "")) for k in JOIN_FIELDS}, sort_keys=True, separators=(",", ":"))
+def signed_text(join: dict[str, Any], fields: tuple[str, ...] = JOIN_FIELDS) -> str:
+    """What the executor signs and the service verifies: one spelling of the join's (or leave's) fields."""
+    return json.dumps({k: str(join.get(k, "")) for k in fields}, sort_keys=True, separators=(",", ":"))
+
+
+def leave_request(admission_url: str, prvkey: str, colonyname: str, executorname: str, admitted_at: str) -> tuple[str, str]:
+    """(URL, body) of the leave that undoes the join admitted at `admitted_at` (see the protocol above)."""
+    leave = {"colonyname": colonyname, "executorid": gen_id(prvkey), "executorname": executorname, "admitted_at": admitted_at}
+    body = json.dumps({"leave": leave, "signature": gen_signature(signed_text(leave, LEAVE_FIELDS), prvkey)})
+    return f"{admission_url.rstrip('/')}/leave", body
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from .events import (
     State,
     StateChanged,
     Stop,
+    Visibility,
     parse_command,
     to_message,
 )
@@ -35,6 +36,7 @@ from .urls import BadServerURL, check_server_url
 
 _prvkey = ""  # the executor's own key: loaded from the worker's store, never sent to the page
 _executor: ColonyExecutor | None = None
+_hidden = False  # the page's visibility, as it last said (`Visibility`)
 _background: set[asyncio.Future[None]] = set()
 _task: asyncio.Task[None] | None = None
 _slots: BrowserSlots | None = None
@@ -128,6 +130,7 @@ def start(command: Start) -> None:
     pool.set_package_index(index)
     pool.set_distribution(distribution)
     _executor = ColonyExecutor(config, pool, on_event=post)
+    _executor.set_hidden(_hidden)
     _task = asyncio.ensure_future(_run(_executor))
 
 
@@ -159,6 +162,7 @@ def queue_functions(source: str) -> None:
 
 
 def handle(message: Any) -> None:
+    global _hidden
     try:
         command = parse_command(message.to_py() if hasattr(message, "to_py") else dict(message))
     except CommandError as exc:
@@ -173,3 +177,7 @@ def handle(message: Any) -> None:
         _executor.stop(now=command.now)
     elif isinstance(command, Functions):
         queue_functions(command.source)
+    elif isinstance(command, Visibility):
+        _hidden = command.hidden
+        if _executor is not None:
+            _executor.set_hidden(_hidden)

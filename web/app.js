@@ -10,6 +10,7 @@ const COLONY_KEY_STORE = "wasm-executor.colony-prvkey";
 const FUNCTIONS_STORE = "wasm-executor.functions";  // the Functions panel's code, applied again on load
 const MAX_ROWS = 50;
 const RUNNING_STATES = ["registering", "waiting for approval", "polling", "paused", "stopping"];
+const SERVING_STORE = "wasm-executor.serving";  // sessionStorage: this tab was serving (a reload serves again)
 
 // Form fields carry ExecutorConfig's names (name="server_url", …): what is sent is what Python reads.
 const FIELDS = ["server-url", "colony-name", "executor-name", "executor-type", "slots", "slot-memory", "package-index", "pyodide-dist"];
@@ -232,6 +233,10 @@ function apply(msg) {
       $("loading").hidden = true;
       $("executor-id").textContent = msg.executorid;
       if (!$("executor-name").value) $("executor-name").value = `browser-${msg.executorid.slice(0, 8)}`;
+      if (sessionStorage.getItem(SERVING_STORE)) {  // this tab was serving before a reload: go on, no click needed
+        log("this tab was serving before it was reloaded: serving again");
+        start(JSON.parse(sessionStorage.getItem(SERVING_STORE)));
+      }
       break;
     case "state":
       showState(msg);
@@ -292,8 +297,65 @@ $("functions-file").addEventListener("change", async (event) => {
   if (file) $("functions-source").value = await file.text();
 });
 
+// The farewell (wasm_executor/engine/farewell.py): a request the executor signed when it joined,
+// sent as this page goes away (closed, reloaded) or is frozen by the browser, with sendBeacon,
+// which outlives the page: the executor leaves the colony and the server puts the processes it
+// held back in the queue, to run elsewhere now rather than at their deadline. On a freeze the
+// executor worker is also ended, which cuts its open long-poll (else the server could hand a
+// frozen page a new process); a resumed page reloads and, having been serving, serves again.
+// Handled outside the render queue: hidden tabs get no animation frames, and they get frozen.
+let farewell = null;
+let frozenAway = false;
+
+function sayFarewell() {
+  if (!farewell) return false;
+  const sent = navigator.sendBeacon(farewell.url, farewell.body);
+  farewell = null;
+  return sent;
+}
+window.addEventListener("pagehide", sayFarewell);
+document.addEventListener("freeze", () => {
+  if (!farewell) return;  // not serving (or no way to hand back): nothing is held for the colony
+  // The worker first: its long-poll closes before the leave is sent, so a process the server
+  // hands that poll in the meantime is assigned before the leave, which then puts it back too.
+  worker.terminate();
+  sayFarewell();
+  frozenAway = true;
+});
+document.addEventListener("resume", () => { if (frozenAway) location.reload(); });
+
+function start(command) {
+  sessionStorage.setItem(SERVING_STORE, JSON.stringify(command));
+  tellVisibility();
+  worker.postMessage(command);
+}
+
+function watchState(msg) {
+  if (msg.type === "farewell") {
+    farewell = msg.url ? msg : null;
+    return true;
+  }
+  if (msg.type === "pollmode") {  // "short" while hidden: no long-poll held open (engine/poll.py)
+    document.body.dataset.poll = msg.mode;
+    return true;
+  }
+  if (msg.type === "state" && (msg.state === "stopped" || msg.state === "error")) farewell = null;  // nothing held now
+  return false;
+}
+
 // Python's events arrive as JSON text (wasm_executor/_compat.post_message); worker.mjs's own as objects.
-worker.onmessage = ({ data }) => queue(typeof data === "string" ? JSON.parse(data) : data);
+// Loading, identity and the farewell are acted on at once, not at the next frame: a hidden tab gets
+// no frames, and a reloaded hidden tab must still start serving again.
+const AT_ONCE = new Set(["ready", "identity", "fatal"]);
+worker.onmessage = ({ data }) => {
+  const msg = typeof data === "string" ? JSON.parse(data) : data;
+  if (watchState(msg)) return;
+  if (AT_ONCE.has(msg.type)) apply(msg);
+  else queue(msg);
+};
+// A hidden tab may be frozen at any moment: its executor then holds no long-poll open (engine/poll.py).
+const tellVisibility = () => worker.postMessage({ type: "visibility", hidden: document.visibilityState === "hidden" });
+document.addEventListener("visibilitychange", tellVisibility);
 worker.onerror = (e) => showState({ state: "error", detail: `worker error: ${e.message}` });
 
 $("settings").addEventListener("submit", (event) => {
@@ -304,10 +366,14 @@ $("settings").addEventListener("submit", (event) => {
   $("try-line").textContent = `colonies function exec --func add --args 5 --args 3 --targettype ${values.executortype} --wait --out`;
   const joining = joinLink ? { admission_url: joinLink.admission, invite: joinLink.invite, locationname: joinLink.location, colony_prvkey: "" }
     : { colony_prvkey: $("colony-prvkey").value.trim() };
-  worker.postMessage({ type: "start", ...values, ...joining });
+  start({ type: "start", ...values, ...joining });
 });
-$("stop").addEventListener("click", () => worker.postMessage({ type: "stop", now: false }));
-$("stop-now").addEventListener("click", () => worker.postMessage({ type: "stop", now: true }));
+for (const [id, now] of [["stop", false], ["stop-now", true]]) {
+  $(id).addEventListener("click", () => {
+    sessionStorage.removeItem(SERVING_STORE);  // stopped by the owner: a reload does not serve again
+    worker.postMessage({ type: "stop", now });
+  });
+}
 
 loadSettings();
 // The slot workers boot now, beside the executor worker's own Python, not after Start.

@@ -191,7 +191,8 @@ async def test_reload_is_the_same_executor_and_settings_are_remembered(ex_page: 
     first_id = await ex_page.page.text_content("#executor-id")
     assert re.fullmatch(r"[0-9a-f]{64}", first_id or "")
     await ex_page.page.reload()
-    await wait_state(ex_page.page, "ready", timeout=120)
+    # It was serving: it serves again by itself, as the same executor (test_unwatched_page has more).
+    assert await wait_state(ex_page.page, "polling", "error", timeout=120) == "polling"
     assert await ex_page.page.text_content("#executor-id") == first_id
     assert await ex_page.page.get_by_label("Executor name").input_value() == ex_page.name
     assert await ex_page.page.get_by_label("Executor type").input_value() == ex_page.executortype
@@ -247,9 +248,9 @@ async def test_the_executor_key_rests_encrypted_and_never_reaches_the_page(ex_pa
     assert got["sealedBytes"] == 64 + 16 and got["extractable"] is False and got["exported"] == "InvalidAccessError"
     # The page's own realm never saw it: no key in what the worker sent, nor in the DOM.
     assert legacy not in (await ex_page.page.content())
-    await ex_page.page.reload()
-    await wait_state(ex_page.page, "ready", timeout=120)
-    assert await ex_page.page.text_content("#executor-id") == gen_id(legacy)  # a reload is the same executor
+    await ex_page.page.reload()  # it was serving: it serves again, as the same executor
+    assert await wait_state(ex_page.page, "polling", "error", timeout=120) == "polling"
+    assert await ex_page.page.text_content("#executor-id") == gen_id(legacy)
 
 
 async def test_unreachable_server_is_reported_and_retried(ex_page: ExecutorPage) -> None:

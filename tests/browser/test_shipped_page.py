@@ -70,8 +70,8 @@ async def test_the_page_runs_python_only_with_its_owners_consent(browser: Browse
         await start_executor(page, page_url, colony.url, colony.name, name, etype, colony.colony_prvkey, 1, allow_code=True)
         await wait_state(page, "polling")
         assert (await colony.exec(etype, "python", "sum(range(10))"))[:2] == (0, "45")
-        await page.reload()  # the consent is remembered with the other settings
-        await wait_state(page, "ready", timeout=120)
+        await page.reload()  # the consent is remembered with the other settings (and it serves again)
+        await wait_state(page, "polling", timeout=120)
         assert await page.get_by_label("Run Python code sent by the colony").is_checked()
         ARTIFACTS.mkdir(exist_ok=True)
         await page.screenshot(path=str(ARTIFACTS / "python-consent.png"), full_page=True)

@@ -17,8 +17,8 @@ from tests.helpers.admission import Admission, admission_service
 from tests.helpers.colony import unique
 from tests.helpers.engine import config_for, running
 from tools.devenv import read_dev_env
-from wasm_executor import ColoniesClient, gen_id, gen_prvkey, gen_signature
-from wasm_executor.events import State
+from wasm_executor import RUNNING, WAITING, ColoniesClient, FunctionSpec, gen_id, gen_prvkey, gen_signature
+from wasm_executor.events import Farewell, State
 from wasm_executor.joining import AdmissionRefused, join_by_invite, parse_join_link, signed_text
 from wasm_executor.objects import APPROVED
 from wasm_executor.transport.native import NativeTransport
@@ -208,3 +208,42 @@ async def test_a_hundred_executors_join_from_one_link_and_the_hundred_and_first_
         print(f"\n100 joins through the admission service in {took:.1f} s")
         for name in names:
             await client.remove_executor(colony.name, name, colony.colony_prvkey)
+
+
+async def test_a_leave_removes_the_executor_and_requeues_what_it_held_and_cannot_be_replayed(
+    colony, client, service: Admission,
+) -> None:
+    """What a page's farewell does when it joined by link: its leave, signed at join time, makes
+    the service remove it, and the server puts its RUNNING process back in the queue. The same
+    leave after the next join is refused."""
+    executortype = unique("leavetype")
+    _, text, _ = service.invite("--uses", "1", "--expires", "1h", "--type", executortype)
+    cfg = config_for(colony, executortype=executortype, colony_prvkey=None, admission_url=service.url, invite=text)
+    spec = FunctionSpec.new("sleep", executortype, colony.name)
+    spec.args = [30]
+    async with running(cfg) as (executor, rec):
+        farewell = next(e for e in rec.events if isinstance(e, Farewell))
+        assert farewell.url == f"{service.url}/leave"
+        process = await client.submit(spec, colony.user_prvkey)
+        for _ in range(300):
+            held = await client.get_process(process.processid, colony.user_prvkey)
+            if held.state == RUNNING:
+                break
+            await asyncio.sleep(0.1)
+        assert held.assignedexecutorid == executor.executorid
+        status, _, reply = await asyncio.to_thread(post, farewell.url, farewell.body.encode(), "http://127.0.0.1:8000")
+        assert (status, json.loads(reply)) == (200, {"left": True})
+        requeued = await client.get_process(process.processid, colony.user_prvkey)
+        assert (requeued.state, requeued.assignedexecutorid) == (WAITING, "")
+        assert (await names_in_colony(colony, client))[cfg.executorname] == 3  # unregistered
+        executor.stop(now=True)
+    await client.cancel_process(process.processid, colony.user_prvkey)
+    assert "left" in service.cli("log").stdout
+
+    async with running(cfg) as (again, rec_again):  # joins again (readmitted): the old leave is stale now
+        assert again.state == State.POLLING
+        fresh = next(e for e in rec_again.events if isinstance(e, Farewell))
+        assert fresh.body != farewell.body
+        status, _, reply = await asyncio.to_thread(post, farewell.url, farewell.body.encode(), "http://127.0.0.1:8000")
+        assert status == 403 and json.loads(reply)["reason"] == "bad leave"
+        assert (await names_in_colony(colony, client))[cfg.executorname] == APPROVED

@@ -1,8 +1,9 @@
-"""The admission service over HTTP (aiohttp): challenges, joins, and nothing else.
+"""The admission service over HTTP (aiohttp): challenges, joins, leaves, and nothing else.
 
-It holds the colony key and uses it for two calls only, add and approve an executor, after the
-store has said yes (`Store.decide`). Every admission and refusal goes to the store's journal
-and to stdout. Requests are bounded in size (MAX_BODY) and in rate per client address; the
+It holds the colony key and uses it for three calls only: add and approve an executor, after the
+store has said yes (`Store.decide`), and remove one it admitted that asks to leave (a page going
+away: the server then puts the processes it held back in the queue, engine/farewell.py). Every
+admission and refusal goes to the store's journal and to stdout. Requests are bounded in size (MAX_BODY) and in rate per client address; the
 page's origin (and only it) gets CORS. A refusal touches nothing on the colony.
 """
 
@@ -21,7 +22,7 @@ from aiohttp import web
 from ..client import ColoniesClient
 from ..crypto import CryptoError, recid
 from ..errors import ServerError, TransportError
-from ..joining import JOIN_FIELDS, signed_text
+from ..joining import JOIN_FIELDS, LEAVE_FIELDS, signed_text
 from ..objects import Executor
 from .store import Decision, Store, refuse
 
@@ -83,6 +84,7 @@ class AdmissionService:
         app = web.Application(client_max_size=MAX_BODY, middlewares=[self._guard])
         app.router.add_post("/challenge", self.challenge)
         app.router.add_post("/join", self.join)
+        app.router.add_post("/leave", self.leave)
         app.router.add_get("/health", self.health)
         app.router.add_route("OPTIONS", "/{tail:.*}", self.preflight)
         return app
@@ -174,10 +176,11 @@ class AdmissionService:
             if not decision.readmit and not self.store.spend(decision.invite_id):
                 return refused(refuse("used up", f"invite {decision.invite_id} has no use left", decision.invite_id))
             admitted = False
+            now = time.time()
             try:
                 failure = await self._add_and_approve(fields)
                 if failure is None:
-                    self.store.admit(executorid, name, self.colonyname, decision.invite_id)
+                    self.store.admit(executorid, name, self.colonyname, decision.invite_id, now)
                     admitted = True
             finally:  # the use taken above goes back unless the executor got in, whatever went wrong
                 if not admitted and not decision.readmit:
@@ -188,7 +191,35 @@ class AdmissionService:
         outcome = "readmitted" if decision.readmit else "admitted"
         self._log(outcome, "", executorid, name, decision.invite_id, remote)
         return _json(200, {"executorid": executorid, "executorname": name, "colonyname": self.colonyname,
-                           "readmitted": decision.readmit})
+                           "readmitted": decision.readmit, "admitted_at": repr(now)})
+
+    async def leave(self, request: web.Request) -> web.Response:
+        """An executor this service admitted leaves (its page is going away): remove it from the
+        colony, so the server requeues what it held. Bound to its latest admission (`admitted_at`)."""
+        remote = request.remote or ""
+        try:
+            body = json.loads(await request.text())
+            leave, signature = body["leave"], body["signature"]
+            if not isinstance(leave, dict) or not isinstance(signature, str):
+                raise TypeError
+            fields = {k: str(leave.get(k, "")) for k in LEAVE_FIELDS}
+            signer = recid(signed_text(fields, LEAVE_FIELDS), signature)
+        except (ValueError, KeyError, TypeError, CryptoError):
+            return _json(400, {"reason": "bad request", "error": "a leave is JSON {leave: {...}, signature}: see wasm_executor/joining.py"})
+        executorid, name = fields["executorid"], fields["executorname"]
+        admission = self.store.admission(executorid)
+        if signer != executorid or admission is None or admission["colonyname"] != fields["colonyname"] \
+                or admission["executorname"] != name or repr(admission["last"]) != fields["admitted_at"]:
+            self._log("refused", "bad leave", executorid, name, "", remote)
+            return _json(403, {"reason": "bad leave", "error": "this leave is not signed by an executor for its latest admission here"})
+        try:
+            await self.client.remove_executor(self.colonyname, name, self.colony_prvkey)
+        except ServerError as exc:
+            return _json(502, {"reason": "colony refused", "error": f"the colony server refused to remove the executor: {exc.message}"})
+        except TransportError as exc:
+            return _json(503, {"reason": "colony unreachable", "error": f"the colony server cannot be reached: {exc}"})
+        self._log("left", "", executorid, name, admission["invite_id"], remote)
+        return _json(200, {"left": True})
 
     async def _add_and_approve(self, f: dict[str, str]) -> tuple[int, tuple[str, str]] | None:
         """None once the executor is approved; else (HTTP status, (reason, message)), the colony unchanged."""

@@ -101,6 +101,10 @@ class ColonyExecutor:
     async def sync_functions(self, offered: list[FunctionInfo]) -> tuple[list[str], list[str]]:
         return await self.membership.sync_functions(offered)
 
+    def set_hidden(self, hidden: bool) -> None:
+        """The page is hidden (it may be frozen any moment) or shown: see `poll`."""
+        self._poller.set_hidden(hidden)
+
     # ------------------------------------------------------------------ lifecycle
 
     def stop(self, now: bool = False) -> None:

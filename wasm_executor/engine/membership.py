@@ -18,6 +18,7 @@ from ..objects import APPROVED, Executor, Function
 from ..platform_info import capabilities
 from ..retry import Retry, Stopped, pause
 from .config import ExecutorConfig, Session
+from .farewell import farewell_for
 from .report import Reporter
 from .slots import FunctionInfo, SlotPool
 
@@ -41,6 +42,7 @@ class Membership:
     ) -> None:
         self.config, self.session, self.report, self.slots = config, session, report, slots
         self._stop, self._retry, self._slot_memory_mib = stop, retry, slot_memory_mib
+        self._admitted_at = ""  # the admission service's mark of our join (binds our farewell to it)
 
     async def register(self) -> bool:
         """Join the colony; True once approved and announced, False if stopped before that."""
@@ -86,8 +88,9 @@ class Membership:
             if await self.approved():
                 return
         try:
-            await join_by_invite(s.client.transport, cfg.admission_url, cfg.invite, s.prvkey, s.colonyname,
-                                 s.executorname, s.executortype, cfg.locationname)
+            reply = await join_by_invite(s.client.transport, cfg.admission_url, cfg.invite, s.prvkey, s.colonyname,
+                                         s.executorname, s.executortype, cfg.locationname)
+            self._admitted_at = str(reply.get("admitted_at") or "")
         except AdmissionRefused as exc:
             raise JoinRefused(f"the admission service refused this executor ({exc.reason}): {exc}") from None
         self.report.log(f"admitted to colony '{s.colonyname}' by the admission service")
@@ -122,6 +125,7 @@ class Membership:
         except RPCError as exc:
             self.report.log(f"report capabilities: {exc}")
         self.report.emit(Registered(s.executorid, sorted(f.name for f in offered), self.slots.size))
+        self.report.emit(farewell_for(self.config, s, self._admitted_at))
 
     async def sync_functions(self, offered: list[FunctionInfo]) -> tuple[list[str], list[str]]:
         """Make the colony's list of our functions what the slots offer, without re-registering:

@@ -9,16 +9,24 @@
   workflow after the assign was committed), makes us `suspect` a process assigned to us that we
   never received: the executor looks for it at once.
 - 403: we are no longer a member (removed, rejected, unregistered after a long silence): join again.
+- A hidden page (`hidden`) may be frozen by the browser at any moment, and a long-poll open at
+  that moment would still be handed a process nobody runs. So while hidden it asks without
+  waiting (`timeout -1`: a process now, or 404) and, when there was none, asks again after
+  `HIDDEN_ASK_EVERY` s (or at once when shown again). A long-poll open when the page is hidden
+  is cut (its request aborted; a process the server gave it just then is looked for, as after a
+  broken poll). Under load nothing changes: each answer with a process is followed by the next
+  ask at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..errors import RequestTimeout, RPCError, ServerError, TransportError
-from ..events import State
+from ..events import PollMode, State
 from ..objects import Process
 from ..resources import cpu_text, mem_text
 from ..retry import Stopped, pause
@@ -27,6 +35,7 @@ from .membership import Membership
 from .report import Reporter
 
 PAUSED_DETAIL = "paused by the colony's admin; serving again as soon as it is resumed"
+HIDDEN_ASK_EVERY = 2.0
 
 
 class Poller:
@@ -37,6 +46,41 @@ class Poller:
         self.session, self.timeout, self.report, self.membership = session, timeout, report, membership
         self._stop, self._slot_memory_mib = stop, slot_memory_mib
         self.suspect = False
+        self._shown = asyncio.Event()  # set while the page is visible (always, outside a browser)
+        self._shown.set()
+        self._hidden = asyncio.Event()  # the opposite, to cut a long-poll when the page is hidden
+
+    @property
+    def hidden(self) -> bool:
+        return not self._shown.is_set()
+
+    def set_hidden(self, hidden: bool) -> None:
+        if hidden == self.hidden:
+            return
+        (self._shown.clear if hidden else self._shown.set)()
+        (self._hidden.set if hidden else self._hidden.clear)()
+        self.report.emit(PollMode("short" if hidden else "long"))
+
+    async def _assign(self, assign: Awaitable[Process | None], hidden: bool) -> Process | None:
+        """The assign; a long one is cut when the page gets hidden meanwhile (None, and `suspect`)."""
+        if hidden:
+            return await assign
+        task = asyncio.ensure_future(assign)
+        hiding = asyncio.ensure_future(self._hidden.wait())
+        try:
+            done, _ = await asyncio.wait({task, hiding}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not task.done() and not hiding.done():  # we are being cancelled ourselves
+                task.cancel()
+            hiding.cancel()
+        if task in done:
+            return task.result()
+        task.cancel()  # hidden: abort the request
+        try:
+            return await task  # it had its answer before the cut took: that stands
+        except asyncio.CancelledError:
+            self.suspect = True  # the server may have handed the cut poll a process just then
+            return None
 
     async def poll(
         self, free_slots: int, until_stopped: Callable[[Awaitable[Any]], Awaitable[Any]],
@@ -44,8 +88,10 @@ class Poller:
         """One assign: (the process or None, the error to back off on or None). `Stopped` when stopped."""
         s = self.session
         free_cpu, free_mem = cpu_text(free_slots), mem_text(self._slot_memory_mib())
+        hidden = self.hidden
         try:
-            process = await until_stopped(s.client.assign(s.colonyname, self.timeout, s.prvkey, free_cpu, free_mem))
+            assign = s.client.assign(s.colonyname, -1 if hidden else self.timeout, s.prvkey, free_cpu, free_mem)
+            process = await until_stopped(self._assign(assign, hidden))
         except ServerError as exc:
             if exc.paused:
                 self.report.set_state(State.PAUSED, PAUSED_DETAIL)
@@ -65,7 +111,13 @@ class Poller:
         if process is None and await self._paused():
             return None, None
         self.report.set_state(State.POLLING)
+        if process is None and hidden:
+            await until_stopped(self._shown_or_after(HIDDEN_ASK_EVERY))
         return process, None
+
+    async def _shown_or_after(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._shown.wait(), seconds)
 
     async def _paused(self) -> bool:
         s = self.session

@@ -11,7 +11,7 @@ from tests.helpers.fake_colony import FakeColony
 from tests.helpers.serving import serving
 from wasm_executor import CANCELLED, RUNNING, SUCCESS, WAITING, gen_prvkey
 from wasm_executor.engine.supervise import STOPPED_BY_OWNER
-from wasm_executor.events import LogLine, Outcome, ProcessStarted, SlotChanged, State, StateChanged
+from wasm_executor.events import LogLine, Outcome, PollMode, ProcessStarted, SlotChanged, State, StateChanged
 
 
 async def test_a_process_costs_two_rpcs_and_prints_reach_the_log_only_when_there_are_some() -> None:
@@ -129,6 +129,22 @@ async def test_stop_cuts_the_long_poll_at_once() -> None:
         assert time.monotonic() - started < 0.5
         queued = colony.submit("echo", "after stop")
         assert colony.state(queued.processid) == WAITING  # nothing polls: it waits for the next start
+
+
+async def test_a_hidden_page_holds_no_long_poll_and_asks_without_waiting_now_and_then() -> None:
+    """A hidden page may be frozen any moment: its open long-poll is cut, and it asks with
+    timeout -1 until it is shown again (engine/poll.py)."""
+    colony = FakeColony()
+    async with serving(colony, poll_timeout=30) as run:
+        await run.until(lambda: len(colony.assigns) == 1)  # a 30 s poll is open
+        run.executor.set_hidden(True)
+        await run.until(lambda: len(colony.assigns) >= 2)
+        assert colony.assigns[-1]["timeout"] == -1 and PollMode("short") in run.events
+        queued = colony.submit("echo", "while hidden")
+        await run.until(lambda: colony.state(queued.processid) == SUCCESS)  # at its next ask
+        run.executor.set_hidden(False)
+        await run.until(lambda: colony.assigns[-1]["timeout"] == 30)
+        assert PollMode("long") in run.events
 
 
 async def test_stop_lets_running_processes_finish_and_stop_now_fails_them() -> None:
