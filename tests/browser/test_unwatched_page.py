@@ -12,10 +12,12 @@ from playwright.async_api import Browser, Page
 
 from tests.helpers.colony import unique
 from tests.helpers.engine import config_for, running
+from tests.helpers.jobs import covers_once, job_processes
 from tools.browser import attached, detached_chromium, start_executor, wait_state
 from tools.cdp import open_tab_in_front, page_session
-from wasm_executor import APPROVED, RUNNING, SUCCESS, WAITING, ColoniesClient, FunctionSpec, Process, gen_id
+from wasm_executor import APPROVED, RUNNING, SUCCESS, WAITING, ColoniesClient, FunctionSpec, Pool, Process, gen_id
 from wasm_executor.errors import RequestTimeout
+from wasm_executor.objects import server_time
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 UNREGISTERED = 3
@@ -158,3 +160,40 @@ async def test_a_frozen_tab_takes_no_new_work_hands_back_what_it_held_and_serves
         again = await client.submit(sleep_spec(colony, etype, 0), colony.user_prvkey)
         ended_again = await ends(client, colony, again, who)
         assert (ended_again.state, ended_again.assignedexecutorid) == (SUCCESS, me)
+
+
+def hold(x):
+    import time
+
+    time.sleep(1)
+    return x
+
+
+async def test_a_map_over_two_pages_completes_when_one_is_closed_halfway(
+    browser: Browser, colony, page_url: str, client: ColoniesClient,
+) -> None:
+    """The closed page's process goes back to the queue and the other page runs it: every item
+    once, from the server's records, long before the processes' 60 s `maxexectime`."""
+    etype = unique("wasm-halfway")
+    pages = []
+    for _ in range(2):
+        page = await (await browser.new_context()).new_page()
+        await start_executor(page, page_url, colony.url, colony.name, unique("page"), etype, colony.colony_prvkey, 1, allow_code=True)
+        pages.append(page)
+    for page in pages:
+        assert await wait_state(page, "polling", "error", timeout=120) == "polling"
+    pool = Pool(client, colony.name, colony.user_prvkey, etype)
+    try:
+        async def close_halfway() -> None:
+            async def half_done() -> bool:
+                return sum(p.state == SUCCESS for p in await job_processes(client, colony, etype, pool.last_job)) >= 6
+            await until(half_done, "half of the map done", timeout=60)
+            await pages[0].context.close()
+
+        results, _ = await asyncio.gather(pool.map(hold, range(12), chunksize=1, progress=False), close_halfway())
+        ran = await job_processes(client, colony, etype, pool.last_job)
+    finally:
+        await pages[1].context.close()
+    assert results == list(range(12))
+    assert covers_once(ran, 12) and all(p.state == SUCCESS for p in ran)
+    assert max(server_time(p.endtime) for p in ran) - min(server_time(p.starttime) for p in ran) < pool.maxexectime
