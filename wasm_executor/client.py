@@ -50,6 +50,8 @@ LONG_POLL_MARGIN = 10.0
 WAIT_FIRST_PERIOD = 0.05
 WAIT_MAX_PERIOD = 5.0
 ENDED_STATES = (SUCCESS, FAILED, CANCELLED)
+FAILED_REREAD_PAUSES = (0.01, 0.02, 0.05, 0.1)  # a FAILED process with no errors yet (see get_process); a
+# failure that truly has none (a workflow step failed for its parent) is returned after these
 
 
 def _many(cls: type[M], data: Any) -> list[M]:
@@ -175,7 +177,16 @@ class ColoniesClient:
         await self.rpc("closefailedmsg", {"processid": processid, "errors": list(errors or [])}, prvkey)
 
     async def get_process(self, processid: str, prvkey: str) -> Process:
-        return Process.from_dict(await self.rpc("getprocessmsg", {"processid": processid}, prvkey))
+        """The process as the server has it. One that failed is read again until its errors are
+        there: the server (v1.9.12 `MarkFailed`) stores the FAILED state and then, in a second
+        statement, the errors, so a read between the two sees a failure without its reason."""
+        process = Process.from_dict(await self.rpc("getprocessmsg", {"processid": processid}, prvkey))
+        for pause_s in FAILED_REREAD_PAUSES:
+            if process.state != FAILED or process.errors:
+                break
+            await asyncio.sleep(pause_s)
+            process = Process.from_dict(await self.rpc("getprocessmsg", {"processid": processid}, prvkey))
+        return process
 
     async def get_processes(
         self, colonyname: str, count: int, state: int, prvkey: str, executortype: str = "", label: str = "", initiator: str = ""

@@ -112,3 +112,26 @@ async def test_a_failing_subscription_does_not_stop_the_wait() -> None:
     ended = await asyncio.wait_for(client.wait_for_end(process, 30, KEY), 2.0)
     await ender
     assert ended.state == SUCCESS
+
+
+class TwoStepFailure(FakeColony):
+    """The server's MarkFailed: the FAILED state is stored first, its errors a statement later."""
+
+    reads_before_errors = 2
+
+    async def handle(self, request: Request) -> Any:
+        reply = await super().handle(request)
+        if request.msgtype == "getprocessmsg" and reply.get("state") == FAILED and self.reads_before_errors > 0:
+            self.reads_before_errors -= 1
+            return {**reply, "errors": []}
+        return reply
+
+
+async def test_a_failure_read_before_its_errors_are_stored_is_read_again() -> None:
+    server = TwoStepFailure()
+    client = _client(server)
+    process = server.submit("echo", "x")
+    server.processes[process.processid].state = FAILED
+    server.processes[process.processid].errors = ["echo raised ValueError: no"]
+    ended = await asyncio.wait_for(client.wait_for_end(process, 30, KEY), 1.0)
+    assert (ended.state, ended.errors) == (FAILED, ["echo raised ValueError: no"])

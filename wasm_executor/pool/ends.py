@@ -134,7 +134,7 @@ class EndWatcher:
                 return False
             found.update((p.processid, p) for p in listed)
         for pid in due:
-            if pid in found:
+            if pid in found and (found[pid].state != FAILED or found[pid].errors):  # else its errors are not stored yet
                 self._deliver(found[pid])
             elif pid in self._due:
                 self._later(pid)
