@@ -72,6 +72,16 @@ async def start_executor(
     await page.get_by_role("button", name="Start Executor").click()
 
 
+async def apply_functions(page: Page, source: str) -> str:
+    """Fill the Functions panel with `source`, click Apply, and return what the panel then says."""
+    await page.get_by_label("Functions code (Python)").fill(source)
+    await page.get_by_role("button", name="Apply functions").click()
+    await page.wait_for_function(
+        "() => !document.getElementById('apply-functions').disabled"
+        " && document.getElementById('functions-status').textContent !== 'applying…'")
+    return await page.text_content("#functions-status") or ""
+
+
 @contextlib.asynccontextmanager
 async def detached_chromium() -> AsyncIterator[str]:
     """Headless Chromium as a plain process (no Playwright driver); yields its DevTools endpoint.

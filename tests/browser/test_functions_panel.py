@@ -8,9 +8,10 @@ import asyncio
 import re
 
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser
 
 from tests.helpers.colony import unique
+from tools.browser import apply_functions as apply
 from tools.browser import start_executor, wait_state
 from tools.colonies_cli import exec_argv
 from tools.layout import ARTIFACTS
@@ -40,15 +41,6 @@ def listed(colony, executortype: str) -> set[str]:
     types = re.findall(r"│ ExecutorType │ (\S+)", out)
     names = re.findall(r"│ FunctionName │ (\S+)", out)
     return {name for t, name in zip(types, names, strict=True) if t == executortype}
-
-
-async def apply(page: Page, source: str) -> str:
-    await page.get_by_label("Functions code (Python)").fill(source)
-    await page.get_by_role("button", name="Apply functions").click()
-    await page.wait_for_function(
-        "() => !document.getElementById('apply-functions').disabled"
-        " && document.getElementById('functions-status').textContent !== 'applying…'")
-    return await page.text_content("#functions-status") or ""
 
 
 async def call(colony, executortype: str, func: str, *args: str) -> tuple[int, str]:

@@ -8,25 +8,17 @@ from __future__ import annotations
 import contextlib
 
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser
 
 from tests.helpers.colony import unique
 from tests.helpers.tampering import TAMPERED, triple
+from tools.browser import apply_functions as apply
 from tools.browser import start_executor, wait_state
 from wasm_executor import ColoniesClient, Pool
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
 N = 30
-
-
-async def apply_functions(page: Page, source: str) -> str:
-    await page.get_by_label("Functions code (Python)").fill(source)
-    await page.get_by_role("button", name="Apply functions").click()
-    await page.wait_for_function(
-        "() => !document.getElementById('apply-functions').disabled"
-        " && document.getElementById('functions-status').textContent !== 'applying…'")
-    return await page.text_content("#functions-status") or ""
 
 
 async def test_replicas_over_three_pages_outvote_the_tampered_one(browser: Browser, colony, client: ColoniesClient, page_url: str) -> None:
@@ -43,7 +35,7 @@ async def test_replicas_over_three_pages_outvote_the_tampered_one(browser: Brows
             pages.append(page)
         for page in pages:
             assert await wait_state(page, "polling", "error", timeout=120) == "polling"
-        status = await apply_functions(pages[2], TAMPERED)
+        status = await apply(pages[2], TAMPERED)
         assert "Not applied" not in status, status
 
         pool = Pool(client, colony.name, colony.user_prvkey, etype)

@@ -175,6 +175,19 @@ class IndexHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
+def served_with_cors(root: Path) -> Iterator[str]:
+    """`root` over HTTP on a free port, readable by pages of another origin (CORS)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(IndexHandler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
 def package_index(root: Path) -> Iterator[str]:
     """The wheels `python build.py test` put in TEST_INDEX_DIR, as a simple index on a free port."""
     wheels = sorted(TEST_INDEX_DIR.glob("*.whl"))
@@ -187,14 +200,8 @@ def package_index(root: Path) -> Iterator[str]:
         (root / "simple" / project).mkdir(parents=True)
         (root / "simple" / project / "index.html").write_text(
             f'<!DOCTYPE html><html><body><a href="../../files/{wheel.name}#sha256={digest}">{wheel.name}</a></body></html>')
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(IndexHandler, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/simple"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served_with_cors(root) as url:
+        yield f"{url}simple"
 
 
 async def test_requires_installs_what_the_bundle_lacks_from_the_owners_package_index(
@@ -235,16 +242,6 @@ def unstructure(x):
     return cattrs.unstructure(cattrs.structure({"x": x, "y": 2 * x}, Point))
 
 
-@contextlib.contextmanager
-def served_with_cors(root: Path) -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(IndexHandler, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 async def test_requires_loads_a_package_and_its_dependencies_from_the_owners_pyodide_distribution(
