@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from .envelope import build_request, parse_reply
-from .errors import ProtocolError, RequestTimeout, RPCError, ServerError
+from .errors import ProtocolError, RequestTimeout, ServerError
 from .objects import (
     CANCELLED,
     FAILED,
@@ -45,13 +44,23 @@ M = TypeVar("M", bound=Model)
 DEFAULT_TIMEOUT = 30.0
 # Extra time the HTTP request gets beyond the server-side long-poll timeout of `assign`.
 LONG_POLL_MARGIN = 10.0
-# A wait re-reads the process this soon after subscribing, then twice as late each time, up to the cap:
-# a missed signal (see `subscribe_process`) costs at most one period, and a long wait few reads.
-WAIT_FIRST_PERIOD = 0.05
-WAIT_MAX_PERIOD = 5.0
+# A wait reads the process at once, then after WAIT_FIRST_PERIOD, each pause WAIT_GROWTH times the
+# last, up to its cap: an end is seen within half the time the wait had lasted (or one cap), and a
+# long wait costs one read per cap.
+WAIT_FIRST_PERIOD = 0.01
+WAIT_GROWTH = 1.5
+WAIT_MAX_PERIOD = 1.0
 ENDED_STATES = (SUCCESS, FAILED, CANCELLED)
 FAILED_REREAD_PAUSES = (0.01, 0.02, 0.05, 0.1)  # a FAILED process with no errors yet (see get_process); a
 # failure that truly has none (a workflow step failed for its parent) is returned after these
+
+
+def wait_periods(max_period: float = WAIT_MAX_PERIOD) -> Iterator[float]:
+    """The pauses between a wait's reads: short at first (most processes end soon), growing to `max_period`."""
+    period = WAIT_FIRST_PERIOD
+    while True:
+        yield min(period, max_period)
+        period *= WAIT_GROWTH
 
 
 def _many(cls: type[M], data: Any) -> list[M]:
@@ -302,79 +311,45 @@ class ColoniesClient:
 
     # ------------------------------------------------------------------ subscriptions (WebSocket /pubsub)
 
-    async def subscribe_process(self, process: Process, state: int, timeout: int, prvkey: str) -> Process:
-        """Wait until `process` is (or gets) in `state`; return it, re-read with its output.
-
-        Also when it got there before or while the subscription was being set up: the server reads
-        the process, then registers the subscriber, and an end in between is never signalled. So the
-        process is read again once the subscription is sent, and on a short, growing period after.
+    async def subscribe_process(
+        self, process: Process, state: int, timeout: int, prvkey: str, max_period: float = WAIT_MAX_PERIOD,
+    ) -> Process:
+        """Wait until `process` is (or gets) in `state`; return it, read whole, with its output.
         Raises `RequestTimeout` when it is not in `state` within `timeout` s.
-        """
-        return await self._wait_states(process, (state,), (state,), timeout, prvkey)
 
-    async def wait_for_end(self, process: Process, timeout: int, prvkey: str) -> Process:
+        The Rust SDK's call, kept by name, but done by reads (`wait_periods`), never by the
+        server's `subscribeprocessmsg`: colonies v1.9.12 answers that subscription, for a process
+        already in the state, from the request's goroutine, while the subscription's own goroutine
+        may be sending the signal of that same change; two writes at once on one gorilla WebSocket
+        panic the whole server ("concurrent write to websocket connection",
+        pkg/backends/gin/subscription.go:145 beside :122). A wait begins as its process changes
+        (just after a submit, an assign, a cancel), which is when the two meet: a CI run lost its
+        server so. The server is everyone's; a wait's latency is ours to pay.
+        """
+        return await self._wait_states(process, (state,), timeout, prvkey, max_period)
+
+    async def wait_for_end(self, process: Process, timeout: int, prvkey: str, max_period: float = WAIT_MAX_PERIOD) -> Process:
         """Wait until `process` has ended (SUCCESS, FAILED or CANCELLED); return it with its output.
 
-        One call for what a submitter usually waits for. It listens for SUCCESS and FAILED and
-        re-reads the process on a growing period (which also sees CANCELLED), so an end that came
-        before the wait began is seen at once. Raises `RequestTimeout` after `timeout` s.
+        One call for what a submitter usually waits for; by reads, as `subscribe_process` says why.
+        An end before the wait is seen by its first read. Raises `RequestTimeout` after `timeout` s.
         """
-        return await self._wait_states(process, ENDED_STATES, (SUCCESS, FAILED), timeout, prvkey)
+        return await self._wait_states(process, ENDED_STATES, timeout, prvkey, max_period)
 
     async def _wait_states(
-        self, process: Process, states: tuple[int, ...], listen: tuple[int, ...], timeout: int, prvkey: str,
+        self, process: Process, states: tuple[int, ...], timeout: int, prvkey: str, max_period: float,
     ) -> Process:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        woken = asyncio.Event()  # a listener heard its state: read the process now
-        sent = [asyncio.Event() for _ in listen]
-        listeners = [asyncio.ensure_future(self._listen(process, s, timeout, prvkey, woken, ev))
-                     for s, ev in zip(listen, sent, strict=True)]
-        try:
-            # Read only once every subscription is on its way (or has failed): an end before that is
-            # then seen by this read, an end after it by the subscription or by a later read.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.gather(*(ev.wait() for ev in sent)), min(self.timeout, timeout))
-            period = WAIT_FIRST_PERIOD
-            while True:
-                current = await self.get_process(process.processid, prvkey)
-                if current.state in states:
-                    return current
-                left = deadline - loop.time()
-                if left <= 0:
-                    raise RequestTimeout(f"process {process.processid} did not reach state {states} within {timeout} s")
-                woken.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(woken.wait(), min(period, left))
-                period = min(period * 2, WAIT_MAX_PERIOD)
-        finally:
-            for task in listeners:
-                task.cancel()
-            await asyncio.gather(*listeners, return_exceptions=True)
-
-    async def _listen(
-        self, process: Process, state: int, timeout: int, prvkey: str, woken: asyncio.Event, sent: asyncio.Event,
-    ) -> None:
-        """One subscription: set `woken` whenever the server says the process is in `state`.
-        A subscription that fails just ends: the waiter's reads go on without it."""
-        payload = {
-            "colonyname": process.spec.conditions.colonyname, "processid": process.processid,
-            "executortype": process.spec.conditions.executortype, "state": state, "timeout": timeout,
-        }
-        ws = None
-        try:
-            ws = await self.transport.connect_ws(self.pubsub_url, self.timeout)
-            await ws.send(build_request("subscribeprocessmsg", payload, prvkey))
-            sent.set()
-            while (frame := await ws.recv(timeout + LONG_POLL_MARGIN)) is not None:
-                if Process.from_dict(parse_reply(200, frame)).state == state:
-                    woken.set()
-        except RPCError:
-            return
-        finally:
-            sent.set()  # sent, or failed: the waiter reads either way
-            if ws is not None:
-                await ws.close()
+        periods = wait_periods(max_period)
+        while True:
+            current = await self.get_process(process.processid, prvkey)
+            if current.state in states:
+                return current
+            left = deadline - loop.time()
+            if left <= 0:
+                raise RequestTimeout(f"process {process.processid} did not reach state {states} within {timeout} s")
+            await asyncio.sleep(min(next(periods), left))
 
     async def subscribe_processes(
         self, colonyname: str, executortype: str, state: int, timeout: int, prvkey: str,

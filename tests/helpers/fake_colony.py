@@ -220,6 +220,7 @@ class FakeColony:
                 await asyncio.wait_for(self._wake.wait(), left)
 
     async def subscribe(self, request: Request) -> AsyncIterator[Any]:
+        self.calls.append(request.msgtype)  # our SDK never sends subscribeprocessmsg: tests look here
         body = request.payload
         while True:
             p = self.processes.get(body["processid"])

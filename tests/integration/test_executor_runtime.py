@@ -102,7 +102,7 @@ async def test_cancel_interrupts_the_function_and_frees_the_slot(colony, client:
     async with running(cfg) as (_executor, rec):
         p = await client.submit(spec_for(cfg, "sleep", "60"), colony.user_prvkey)
         await rec.wait_for(lambda: any(getattr(e, "processid", "") == p.processid for e in rec.events))
-        # Before or after its cancel watch starts: the watch reads the process as well as subscribing.
+        # Before or after its cancel watch starts: the watch reads the process on a growing period.
         cancelled_at = time.monotonic()
         await client.cancel_process(p.processid, colony.user_prvkey)
         await rec.wait_for(lambda: rec.ended(p.processid) is not None, 10)

@@ -1,7 +1,7 @@
 """Waiting for a process to end, on the real server: an end is never missed, however early it comes.
 
-Processes that fail or succeed within milliseconds of their submission end while the submitter's
-subscription is being set up; the server never signals those (see `ColoniesClient.subscribe_process`).
+Processes that fail or succeed within milliseconds of their submission end before or during the
+wait's first read; a wait reads, it does not subscribe (see `ColoniesClient.subscribe_process`).
 """
 
 from __future__ import annotations

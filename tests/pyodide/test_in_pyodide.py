@@ -56,7 +56,7 @@ async def round_trip_in_pyodide(selenium, url: str, colonyname: str, colony_key:
         spec.args = ["5", "3"]
         spec.channels = ["progress"]
         submitted = await client.submit(spec, user_key)
-        waiter = asyncio.ensure_future(client.subscribe_process(submitted, SUCCESS, 20, user_key))  # WebSocket
+        waiter = asyncio.ensure_future(client.subscribe_process(submitted, SUCCESS, 20, user_key))  # reads via fetch
         process = await client.assign(colonyname, 5, key)
         assert process is not None and process.processid == submitted.processid
         assert process.spec.args == ["5", "3"]

@@ -1,14 +1,14 @@
-"""Waits on the mock transport: no wake-up is lost, whenever the process gets to its state.
+"""Waits on the mock transport: by reads only, never the server's per-process subscription.
 
-The server answers a subscription by reading the process, then registering the subscriber
-(colonies v1.9.12 `SubscribeProcess` → `AddProcessSubscriber`): a process that ends between the
-two is never signalled. `RacingServer` does exactly that, and the waits must still return.
+colonies v1.9.12 can panic on `subscribeprocessmsg` (see `ColoniesClient.subscribe_process`), so
+a wait must not send it, and must still see an end whenever it comes: before the wait, during
+its first read, or much later.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import itertools
 from typing import Any
 
 import pytest
@@ -16,28 +16,10 @@ import pytest
 from tests.helpers.fake_colony import FakeColony
 from wasm_executor import CANCELLED, FAILED, RUNNING, SUCCESS, ColoniesClient, RequestTimeout, gen_id, gen_prvkey
 from wasm_executor import client as client_module
+from wasm_executor.client import wait_periods
 from wasm_executor.transport.mock import MockTransport, Request
 
 KEY = gen_prvkey()
-
-
-class RacingServer(FakeColony):
-    """A fake colony whose subscriptions read the state, let the process end, then register."""
-
-    end_as: int = SUCCESS  # what the process becomes inside the window
-
-    async def subscribe(self, request: Request) -> AsyncIterator[Any]:
-        body = request.payload
-        p = self.processes[body["processid"]]
-        seen = p.state  # the server's read
-        p.state = self.end_as  # ... the process ends right here ...
-        if p.state == SUCCESS:
-            p.output = ["done"]
-        await asyncio.sleep(0)  # ... and the subscriber is registered only now: that end is never signalled
-        if seen == body["state"]:
-            yield p.to_dict()
-            return
-        await asyncio.Event().wait()  # no later change comes
 
 
 def _client(server: FakeColony) -> ColoniesClient:
@@ -45,48 +27,46 @@ def _client(server: FakeColony) -> ColoniesClient:
     return ColoniesClient("http://fake", transport=MockTransport(server.handle, server.subscribe))
 
 
+async def _end_after_reads(server: FakeColony, processid: str, reads: int, state: int) -> None:
+    await server.wait_until(lambda: server.calls.count("getprocessmsg") >= reads)
+    server.processes[processid].state = state
+    if state == SUCCESS:
+        server.processes[processid].output = ["done"]
+
+
 @pytest.mark.parametrize("end_as", [SUCCESS, FAILED, CANCELLED])
-async def test_wait_for_end_sees_an_end_between_the_servers_read_and_its_subscribe(end_as: int) -> None:
-    server = RacingServer()
-    server.end_as = end_as
-    client = _client(server)
-    process = server.submit("echo", "x")
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    ended = await client.wait_for_end(process, 30, KEY)
-    assert ended.state == end_as
-    assert loop.time() - started < 1.0
-
-
-async def test_subscribe_process_sees_the_state_reached_during_set_up() -> None:
-    server = RacingServer()
-    client = _client(server)
-    process = server.submit("echo", "x")
-    ended = await asyncio.wait_for(client.wait_for_end(process, 30, KEY), 1.0)
-    assert ended.state == SUCCESS and ended.output == ["done"]  # re-read whole, with its output
-
-
-async def test_wait_for_end_returns_at_once_for_a_process_that_ended_before() -> None:
-    server = FakeColony()
-    client = _client(server)
-    process = server.submit("echo", "x")
-    server.processes[process.processid].state = FAILED
-    ended = await asyncio.wait_for(client.wait_for_end(process, 30, KEY), 1.0)
-    assert ended.state == FAILED
-
-
-async def test_wait_for_end_is_woken_by_the_subscription_for_a_later_end(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(client_module, "WAIT_FIRST_PERIOD", 60.0)  # no re-read comes in time: only the subscription can wake it
+async def test_wait_for_end_sees_a_later_end_without_subscribing(end_as: int) -> None:
     server = FakeColony()
     client = _client(server)
     process = server.submit("echo", "x")
     server.processes[process.processid].state = RUNNING
-    waiter = asyncio.ensure_future(client.wait_for_end(process, 120, KEY))
-    await server.wait_until(lambda: server.calls.count("getprocessmsg") >= 1)
+    ender = asyncio.ensure_future(_end_after_reads(server, process.processid, 3, end_as))
+    ended = await asyncio.wait_for(client.wait_for_end(process, 30, KEY), 5.0)
+    await ender
+    assert ended.state == end_as
+    assert "subscribeprocessmsg" not in server.calls
+
+
+async def test_subscribe_process_returns_the_process_read_whole_and_sends_no_subscription() -> None:
+    server = FakeColony()
+    client = _client(server)
+    process = server.submit("echo", "x")
+    ender = asyncio.ensure_future(_end_after_reads(server, process.processid, 2, SUCCESS))
+    ended = await asyncio.wait_for(client.subscribe_process(process, SUCCESS, 30, KEY), 5.0)
+    await ender
+    assert ended.state == SUCCESS and ended.output == ["done"]
+    assert "subscribeprocessmsg" not in server.calls
+
+
+async def test_wait_for_end_of_a_process_that_ended_before_is_one_read() -> None:
+    server = FakeColony()
+    client = _client(server)
+    process = server.submit("echo", "x")
     server.processes[process.processid].state = FAILED
-    server._changed()
-    ended = await asyncio.wait_for(waiter, 1.0)
+    server.processes[process.processid].errors = ["no"]
+    ended = await client.wait_for_end(process, 30, KEY)
     assert ended.state == FAILED
+    assert server.calls.count("getprocessmsg") == 1
 
 
 async def test_wait_for_end_times_out_with_request_timeout() -> None:
@@ -97,19 +77,28 @@ async def test_wait_for_end_times_out_with_request_timeout() -> None:
         await client.wait_for_end(process, 1, KEY)
 
 
-async def test_a_failing_subscription_does_not_stop_the_wait() -> None:
+def test_the_pauses_between_reads_start_short_and_grow_to_the_cap() -> None:
+    pauses = list(itertools.islice(wait_periods(2.0), 40))
+    assert pauses[0] == client_module.WAIT_FIRST_PERIOD
+    assert all(b >= a for a, b in itertools.pairwise(pauses))
+    assert pauses[-1] == 2.0 and max(pauses) == 2.0
+    # an end is seen within half the time the wait had lasted (+ the first pause): each pause at most that
+    waited = 0.0
+    for pause in pauses:
+        assert pause <= 0.5 * waited + client_module.WAIT_FIRST_PERIOD + 1e-9
+        waited += pause
+    # and a long wait costs about one read per cap: 60 s of waiting take fewer than 50 reads
+    assert sum(1 for _ in itertools.takewhile(lambda t: t < 60, itertools.accumulate(wait_periods(2.0)))) < 50
+
+
+async def test_a_wait_with_no_websocket_at_all_works() -> None:
     server = FakeColony()
     server.approve("me", gen_id(KEY), "wasm")
     client = ColoniesClient("http://fake", transport=MockTransport(server.handle))  # no WebSocket at all
     process = server.submit("echo", "x")
     server.processes[process.processid].state = RUNNING
-
-    async def end_soon() -> None:
-        await server.wait_until(lambda: server.calls.count("getprocessmsg") >= 2)
-        server.processes[process.processid].state = SUCCESS
-
-    ender = asyncio.ensure_future(end_soon())
-    ended = await asyncio.wait_for(client.wait_for_end(process, 30, KEY), 2.0)
+    ender = asyncio.ensure_future(_end_after_reads(server, process.processid, 2, SUCCESS))
+    ended = await asyncio.wait_for(client.wait_for_end(process, 30, KEY), 5.0)
     await ender
     assert ended.state == SUCCESS
 

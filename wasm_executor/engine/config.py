@@ -26,6 +26,7 @@ class ExecutorConfig:
     locationname: str = ""
     kill_grace: float = 1.0  # seconds an interrupted function gets before its slot is replaced
     cancel_watch_after: float = 0.5  # a process running longer than this is watched for cancellation
+    cancel_check_max: float = 5.0  # ... by reads at most this far apart: a cancel is seen within it
     allow_code: bool = False  # the owner's consent to run Python code the colony sends (`python`)
     slot_memory_mib: int = 0  # memory one slot offers a process (0: the device's share, see resources.py)
 

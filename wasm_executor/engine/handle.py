@@ -25,6 +25,8 @@ from .slots import SlotPool
 from .stream import ChannelWriter
 from .supervise import Limits, supervise
 
+CANCEL_WATCH_SECONDS = 3600  # one wait of the cancel watch; a process running longer is watched again
+
 
 class Handler:
     def __init__(
@@ -77,13 +79,15 @@ class Handler:
                                cancelled=lambda: self._watch_cancel(process), on_emit=on_emit, log=self.report.log)
 
     async def _watch_cancel(self, process: Process) -> None:
-        """Return when the server says the process was cancelled."""
+        """Return when the server says the process was cancelled: it is read on a period growing to
+        `cancel_check_max` (no per-process subscription: see `ColoniesClient.subscribe_process`)."""
         backoff = Backoff(self.config.max_backoff, self.config.first_backoff)
         while True:
             try:
-                await self.session.client.subscribe_process(process, CANCELLED, 60, self.session.prvkey)
+                await self.session.client.subscribe_process(
+                    process, CANCELLED, CANCEL_WATCH_SECONDS, self.session.prvkey, max_period=self.config.cancel_check_max)
                 return
             except RequestTimeout:
-                continue  # the subscription's own time ran out: subscribe again
+                continue  # still running after all that time: watch on
             except RPCError:
                 await asyncio.sleep(backoff.next())
