@@ -12,6 +12,10 @@ CANCELLED, which the watcher does not subscribe to. When many are due at once an
 share a label (a map's job), one listing per end state (`getprocessesmsg` by label: the latest
 100 that ended) replaces reading each, so a driver whose key may not subscribe (a user's, not an
 executor's) still costs the server a few requests per period, not one per process.
+
+The server hands each signal to ONE subscriber of the type and state, in turn (v1.9.12
+`sendSignal`, its guard against a thundering herd of executors): two watchers of one type at once
+(two maps, two drivers) each hear about half of the ends, and the reads find the rest.
 """
 
 from __future__ import annotations
