@@ -23,6 +23,7 @@ class State(StrEnum):
     WAITING_APPROVAL = "waiting for approval"
     POLLING = "polling"  # joined and taking work; what the slots do is in `SlotChanged`
     PAUSED = "paused"  # the colony's admin paused assignments (`colonies process pause`): waiting for resume
+    HELD = "paused by you"  # the device's owner paused serving (Pause, or on battery): still a member, asks for nothing
     STOPPING = "stopping"
     STOPPED = "stopped"
     ERROR = "error"
@@ -235,9 +236,18 @@ class Visibility:
     hidden: bool = False
 
 
-Command = Start | Stop | Identity | Functions | Visibility
-_COMMANDS: dict[str, type[Start] | type[Stop] | type[Identity] | type[Functions] | type[Visibility]] = {
-    "start": Start, "stop": Stop, "identity": Identity, "functions": Functions, "visibility": Visibility,
+@dataclass(frozen=True)
+class Hold:
+    """The owner paused serving (`held`) or resumed it: a held executor stays in the colony and
+    runs what it has, but asks for no new work. `reason`: why, as the page shows it."""
+
+    held: bool = True
+    reason: str = ""
+
+
+Command = Start | Stop | Identity | Functions | Visibility | Hold
+_COMMANDS: dict[str, type[Start] | type[Stop] | type[Identity] | type[Functions] | type[Visibility] | type[Hold]] = {
+    "start": Start, "stop": Stop, "identity": Identity, "functions": Functions, "visibility": Visibility, "hold": Hold,
 }
 
 
@@ -256,6 +266,8 @@ def parse_command(message: dict[str, Any]) -> Command:
         command = cls(**values)
     except TypeError as exc:
         raise CommandError(f"{kind}: {exc}") from None
+    if isinstance(command, Hold):
+        return Hold(values.get("held") is not False, str(values.get("reason") or ""))
     if isinstance(command, Start):
         numbers = ("slots", "slot_memory_mib", "allow_code")
         text = {k: (str(v).strip() if v is not None else None) for k, v in values.items() if k not in numbers}

@@ -8,6 +8,7 @@ run in slot workers (`BrowserSlots`), which do not.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from ._compat import keystore, page_scheme, post_message
@@ -20,6 +21,7 @@ from .events import (
     Event,
     Functions,
     FunctionsChanged,
+    Hold,
     Identity,
     IdentityReady,
     LogLine,
@@ -36,7 +38,22 @@ from .urls import BadServerURL, check_server_url
 
 _prvkey = ""  # the executor's own key: loaded from the worker's store, never sent to the page
 _executor: ColonyExecutor | None = None
-_hidden = False  # the page's visibility, as it last said (`Visibility`)
+
+
+@dataclass
+class PageSays:
+    """What the page last said of itself, kept for an executor started later."""
+
+    hidden: bool = False  # `Visibility`
+    held: bool = False  # `Hold`: the owner paused serving
+    held_reason: str = ""
+
+    def tell(self, executor: ColonyExecutor) -> None:
+        executor.set_hidden(self.hidden)
+        executor.set_held(self.held, self.held_reason)
+
+
+_page = PageSays()
 _background: set[asyncio.Future[None]] = set()
 _task: asyncio.Task[None] | None = None
 _slots: BrowserSlots | None = None
@@ -130,7 +147,7 @@ def start(command: Start) -> None:
     pool.set_package_index(index)
     pool.set_distribution(distribution)
     _executor = ColonyExecutor(config, pool, on_event=post)
-    _executor.set_hidden(_hidden)
+    _page.tell(_executor)
     _task = asyncio.ensure_future(_run(_executor))
 
 
@@ -162,7 +179,6 @@ def queue_functions(source: str) -> None:
 
 
 def handle(message: Any) -> None:
-    global _hidden
     try:
         command = parse_command(message.to_py() if hasattr(message, "to_py") else dict(message))
     except CommandError as exc:
@@ -177,7 +193,10 @@ def handle(message: Any) -> None:
         _executor.stop(now=command.now)
     elif isinstance(command, Functions):
         queue_functions(command.source)
-    elif isinstance(command, Visibility):
-        _hidden = command.hidden
+    elif isinstance(command, Visibility | Hold):
+        if isinstance(command, Visibility):
+            _page.hidden = command.hidden
+        else:
+            _page.held, _page.held_reason = command.held, command.reason
         if _executor is not None:
-            _executor.set_hidden(_hidden)
+            _page.tell(_executor)

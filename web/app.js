@@ -9,8 +9,9 @@ const SETTINGS_STORE = "wasm-executor.settings";
 const COLONY_KEY_STORE = "wasm-executor.colony-prvkey";
 const FUNCTIONS_STORE = "wasm-executor.functions";  // the Functions panel's code, applied again on load
 const MAX_ROWS = 50;
-const RUNNING_STATES = ["registering", "waiting for approval", "polling", "paused", "stopping"];
+const RUNNING_STATES = ["registering", "waiting for approval", "polling", "paused", "paused by you", "stopping"];
 const SERVING_STORE = "wasm-executor.serving";  // sessionStorage: this tab was serving (a reload serves again)
+const HOLD_STORE = "wasm-executor.paused";  // localStorage: the owner paused serving (kept across reloads)
 
 // Form fields carry ExecutorConfig's names (name="server_url", …): what is sent is what Python reads.
 const FIELDS = ["server-url", "colony-name", "executor-name", "executor-type", "slots", "slot-memory", "package-index", "pyodide-dist"];
@@ -34,6 +35,7 @@ function showState({ state, detail }) {
   const running = RUNNING_STATES.includes(state);
   $("start").disabled = running || !identity;
   $("stop").disabled = !running || state === "stopping";
+  $("pause").disabled = !["polling", "paused", "paused by you"].includes(state);
   $("stop-now").disabled = !running;
   $("approval").hidden = state !== "waiting for approval";
   if (state === "waiting for approval") $("approval-command").textContent = detail;
@@ -75,6 +77,7 @@ function loadSettings() {
   }
   if (!$("slots").value) $("slots").value = defaultSlots();
   $("allow-code").checked = saved.allow_code === true;  // consent is off until the owner ticks it
+  $("plugged-only").checked = saved.plugged_only === true;
   if (joinLink) { showJoinLink(joinLink); return; }
   const colonyKey = localStorage.getItem(COLONY_KEY_STORE);
   if (colonyKey) { $("colony-prvkey").value = colonyKey; $("remember-key").checked = true; }
@@ -86,6 +89,7 @@ function formValues() {
   values.slots = Number(values.slots) || 1;
   values.slot_memory_mib = Number(values.slot_memory_mib) || 0;  // 0: the device's share
   values.allow_code = $("allow-code").checked;
+  values.plugged_only = $("plugged-only").checked;
   return values;
 }
 
@@ -94,7 +98,7 @@ function saveSettings(values) {
     const saved = JSON.parse(localStorage.getItem(SETTINGS_STORE) || "{}");
     localStorage.setItem(SETTINGS_STORE, JSON.stringify({
       ...saved, executorname: values.executorname, slots: values.slots, slot_memory_mib: values.slot_memory_mib, allow_code: values.allow_code, package_index: values.package_index,
-      pyodide_distribution: values.pyodide_distribution,
+      pyodide_distribution: values.pyodide_distribution, plugged_only: values.plugged_only,
     }));
     return;
   }
@@ -326,8 +330,45 @@ document.addEventListener("resume", () => { if (frozenAway) location.reload(); }
 
 function start(command) {
   sessionStorage.setItem(SERVING_STORE, JSON.stringify(command));
+  $("try-line").textContent = `colonies function exec --func add --args 5 --args 3 --targettype ${command.executortype || "wasm"} --wait --out`;
   tellVisibility();
+  tellHold();
   worker.postMessage(command);
+}
+
+// The owner decides how much of the device the colony gets: Slots (remembered with the settings),
+// Pause (remembered until Resume, across reloads), and serving only while plugged in (the Battery
+// Status API, where the browser has it: Chromium). Held, the executor stays in the colony, finishes
+// what it runs and asks for nothing (wasm_executor/engine/poll.py).
+let battery = null;
+
+function holdReason() {
+  if (localStorage.getItem(HOLD_STORE)) return "running processes finish, no new work is taken; click Resume to serve again";
+  if ($("plugged-only").checked && battery && !battery.charging) return "on battery: serving again when this device is plugged in";
+  return "";
+}
+
+function tellHold() {
+  const reason = holdReason();
+  worker.postMessage({ type: "hold", held: reason !== "", reason });
+  $("pause").textContent = localStorage.getItem(HOLD_STORE) ? "Resume" : "Pause";
+}
+
+$("pause").addEventListener("click", () => {
+  if (localStorage.getItem(HOLD_STORE)) localStorage.removeItem(HOLD_STORE);
+  else localStorage.setItem(HOLD_STORE, "1");
+  tellHold();
+});
+$("plugged-only").addEventListener("change", () => {
+  const saved = JSON.parse(localStorage.getItem(SETTINGS_STORE) || "{}");
+  localStorage.setItem(SETTINGS_STORE, JSON.stringify({ ...saved, plugged_only: $("plugged-only").checked }));
+  tellHold();
+});
+if (navigator.getBattery) {
+  navigator.getBattery().then((b) => { battery = b; b.addEventListener("chargingchange", tellHold); tellHold(); }, () => {});
+} else {
+  $("plugged-only").disabled = true;
+  $("plugged-only-field").title = "this browser does not say whether the device is plugged in";
 }
 
 function watchState(msg) {
@@ -363,9 +404,9 @@ $("settings").addEventListener("submit", (event) => {
   if (!identity) return;
   const values = formValues();
   saveSettings(values);
-  $("try-line").textContent = `colonies function exec --func add --args 5 --args 3 --targettype ${values.executortype} --wait --out`;
   const joining = joinLink ? { admission_url: joinLink.admission, invite: joinLink.invite, locationname: joinLink.location, colony_prvkey: "" }
     : { colony_prvkey: $("colony-prvkey").value.trim() };
+  localStorage.removeItem(HOLD_STORE);  // a click on Start means: serve
   start({ type: "start", ...values, ...joining });
 });
 for (const [id, now] of [["stop", false], ["stop-now", true]]) {

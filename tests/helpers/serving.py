@@ -82,9 +82,11 @@ def config(prvkey: str, **overrides: Any) -> ExecutorConfig:
 
 @contextlib.asynccontextmanager
 async def serving(
-    colony: FakeColony, slots: int = 2, approved: bool = True, events: list[Event] | None = None, **overrides: Any,
+    colony: FakeColony, slots: int = 2, approved: bool = True, events: list[Event] | None = None, held: bool = False,
+    **overrides: Any,
 ) -> AsyncIterator[Run]:
-    """`events`: the list the events are appended to (a test may hand one whose `append` fails)."""
+    """`events`: the list the events are appended to (a test may hand one whose `append` fails);
+    `held`: the owner paused it before it started."""
     prvkey = gen_prvkey()
     if approved:
         colony.approve("ex", gen_id(prvkey), "wasm")
@@ -92,9 +94,10 @@ async def serving(
     executor = ColonyExecutor(config(prvkey, **overrides), InlineSlots(registry(), slots), on_event=events.append,
                               client=colony.client())
     run = Run(colony, executor, events)
+    executor.set_held(held)
     task = asyncio.create_task(executor.run())
     try:
-        await run.until(lambda: bool({State.POLLING, State.WAITING_APPROVAL, State.ERROR} & set(run.states())))
+        await run.until(lambda: bool({State.POLLING, State.HELD, State.WAITING_APPROVAL, State.ERROR} & set(run.states())))
         yield run
     finally:
         executor.stop(now=True)

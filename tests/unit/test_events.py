@@ -6,6 +6,7 @@ import pytest
 
 from wasm_executor.events import (
     CommandError,
+    Hold,
     Outcome,
     ProcessEnded,
     Start,
@@ -42,6 +43,12 @@ def test_bad_commands_raise_command_error(message: dict) -> None:
 
 def test_unknown_fields_are_ignored_and_stop_defaults_to_finishing() -> None:
     assert parse_command({"type": "stop", "extra": 1}) == Stop(now=False)
+
+
+def test_hold_holds_unless_told_false_and_keeps_its_reason_as_text() -> None:
+    assert parse_command({"type": "hold", "held": False}) == Hold(False, "")
+    assert parse_command({"type": "hold", "reason": "on battery"}) == Hold(True, "on battery")
+    assert parse_command({"type": "hold", "held": "no", "reason": 3}) == Hold(True, "3")  # only a real false lets go
 
 
 def test_events_become_page_messages_and_terminal_lines() -> None:

@@ -86,7 +86,7 @@ class ColonyExecutor:
     @property
     def registered(self) -> bool:
         """Joined and announced: the colony knows our functions."""
-        return self.state in (State.POLLING, State.PAUSED, State.STOPPING)
+        return self.state in (State.POLLING, State.PAUSED, State.HELD, State.STOPPING)
 
     def _slot_memory(self) -> int:
         return slot_memory_mib(self.slots.size, self.config.slot_memory_mib)
@@ -104,6 +104,15 @@ class ColonyExecutor:
     def set_hidden(self, hidden: bool) -> None:
         """The page is hidden (it may be frozen any moment) or shown: see `poll`."""
         self._poller.set_hidden(hidden)
+
+    def set_held(self, held: bool, reason: str = "") -> None:
+        """The owner paused serving (`held`, `reason` shown as the state's detail) or resumed it:
+        held, the executor stays in the colony and finishes what it runs, but asks for nothing."""
+        self._poller.set_held(held, reason)
+        if held and self.state == State.POLLING:
+            self.report.set_state(State.HELD, self._poller.held_reason)
+        elif not held and self.state == State.HELD:
+            self.report.set_state(State.POLLING)
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -16,6 +16,9 @@
   is cut (its request aborted; a process the server gave it just then is looked for, as after a
   broken poll). Under load nothing changes: each answer with a process is followed by the next
   ask at once.
+- Held by the owner (`set_held`: Pause, or on battery): no ask goes out at all, and a long-poll
+  open at that moment is cut the same way; the executor stays a member, and what it runs
+  finishes. The next ask goes out when it is let go.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from .membership import Membership
 from .report import Reporter
 
 PAUSED_DETAIL = "paused by the colony's admin; serving again as soon as it is resumed"
+HELD_DETAIL = "paused here: running processes finish, no new work is taken until you resume"
 HIDDEN_ASK_EVERY = 2.0
 
 
@@ -48,25 +52,40 @@ class Poller:
         self.suspect = False
         self._shown = asyncio.Event()  # set while the page is visible (always, outside a browser)
         self._shown.set()
-        self._hidden = asyncio.Event()  # the opposite, to cut a long-poll when the page is hidden
+        self._let_go = asyncio.Event()  # set unless the owner holds the executor (`set_held`)
+        self._let_go.set()
+        self.held_reason = ""
+        self._cut = asyncio.Event()  # set while hidden or held: a long-poll open then is cut
 
     @property
     def hidden(self) -> bool:
         return not self._shown.is_set()
 
+    @property
+    def held(self) -> bool:
+        return not self._let_go.is_set()
+
     def set_hidden(self, hidden: bool) -> None:
         if hidden == self.hidden:
             return
         (self._shown.clear if hidden else self._shown.set)()
-        (self._hidden.set if hidden else self._hidden.clear)()
+        self._update_cut()
         self.report.emit(PollMode("short" if hidden else "long"))
 
+    def set_held(self, held: bool, reason: str = "") -> None:
+        self.held_reason = reason or HELD_DETAIL
+        (self._let_go.clear if held else self._let_go.set)()
+        self._update_cut()
+
+    def _update_cut(self) -> None:
+        (self._cut.set if self.hidden or self.held else self._cut.clear)()
+
     async def _assign(self, assign: Awaitable[Process | None], hidden: bool) -> Process | None:
-        """The assign; a long one is cut when the page gets hidden meanwhile (None, and `suspect`)."""
+        """The assign; a long one is cut when the page gets hidden or held meanwhile (None, and `suspect`)."""
         if hidden:
             return await assign
         task = asyncio.ensure_future(assign)
-        hiding = asyncio.ensure_future(self._hidden.wait())
+        hiding = asyncio.ensure_future(self._cut.wait())
         try:
             done, _ = await asyncio.wait({task, hiding}, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -75,7 +94,7 @@ class Poller:
             hiding.cancel()
         if task in done:
             return task.result()
-        task.cancel()  # hidden: abort the request
+        task.cancel()  # hidden or held: abort the request
         try:
             return await task  # it had its answer before the cut took: that stands
         except asyncio.CancelledError:
@@ -86,6 +105,11 @@ class Poller:
         self, free_slots: int, until_stopped: Callable[[Awaitable[Any]], Awaitable[Any]],
     ) -> tuple[Process | None, Exception | None]:
         """One assign: (the process or None, the error to back off on or None). `Stopped` when stopped."""
+        if self.held:
+            self.report.set_state(State.HELD, self.held_reason)
+            await until_stopped(self._let_go.wait())
+            self.report.set_state(State.POLLING)
+            return None, None
         s = self.session
         free_cpu, free_mem = cpu_text(free_slots), mem_text(self._slot_memory_mib())
         hidden = self.hidden
@@ -108,6 +132,8 @@ class Poller:
         except RPCError as exc:
             self.suspect = self.suspect or isinstance(exc, TransportError)
             return None, None if isinstance(exc, RequestTimeout) and await self._paused() else exc
+        if process is None and self.held:
+            return None, None  # cut by the hold: the next poll says so, and waits
         if process is None and await self._paused():
             return None, None
         self.report.set_state(State.POLLING)

@@ -147,6 +147,41 @@ async def test_a_hidden_page_holds_no_long_poll_and_asks_without_waiting_now_and
         assert PollMode("long") in run.events
 
 
+async def test_a_held_executor_finishes_what_it_runs_takes_nothing_new_and_serves_again_when_let_go() -> None:
+    """Pause (engine/poll.py): the open long-poll is cut, no ask goes out, the executor stays a
+    member; what runs finishes; after resume the waiting process is served."""
+    colony = FakeColony()
+    async with serving(colony, poll_timeout=30) as run:
+        slow = colony.submit("sleep", "0.3")
+        await run.until(lambda: colony.state(slow.processid) == RUNNING)
+        await run.until(lambda: len(colony.assigns) == 2)  # the other slot's 30 s poll is open
+        run.executor.set_held(True, "on battery")
+        await run.until(lambda: run.states()[-1] == State.HELD)
+        assert StateChanged(State.HELD, "on battery", run.executor.executorid) in run.events
+        assert (await run.result(slow.processid)).status == Outcome.DONE  # what ran finishes
+        states = run.states()
+        assert State.POLLING not in states[states.index(State.HELD):]  # the cut poll said nothing of its own
+        asks = len(colony.assigns)
+        queued = colony.submit("echo", "while held")
+        await asyncio.sleep(0.3)  # a window for an ask that must not come (the cut poll would have taken it)
+        assert colony.state(queued.processid) == WAITING and len(colony.assigns) == asks
+        assert run.executor.registered
+        run.executor.set_held(False)
+        await run.until(lambda: colony.state(queued.processid) == SUCCESS)
+        assert run.states()[-1] == State.POLLING
+
+
+async def test_a_hold_given_before_start_holds_from_the_first_ask() -> None:
+    colony = FakeColony()
+    async with serving(colony, held=True) as run:
+        await run.until(lambda: run.states()[-1] == State.HELD)
+        queued = colony.submit("echo", "x")
+        await asyncio.sleep(0.3)  # a window for an ask that must not come
+        assert colony.assigns == [] and colony.state(queued.processid) == WAITING
+        run.executor.set_held(False)
+        await run.until(lambda: colony.state(queued.processid) == SUCCESS)
+
+
 async def test_stop_lets_running_processes_finish_and_stop_now_fails_them() -> None:
     colony = FakeColony()
     async with serving(colony) as run:
