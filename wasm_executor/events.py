@@ -156,6 +156,7 @@ class Farewell(Event):
     kind: ClassVar[str] = "farewell"
     url: str = ""
     body: str = ""
+    says_why: bool = False  # the page may add `?why=closed|frozen` (a leave to the admission service)
 
 
 def to_message(event: Event) -> dict[str, Any]:

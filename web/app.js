@@ -311,19 +311,19 @@ $("functions-file").addEventListener("change", async (event) => {
 let farewell = null;
 let frozenAway = false;
 
-function sayFarewell() {
+function sayFarewell(why) {
   if (!farewell) return false;
-  const sent = navigator.sendBeacon(farewell.url, farewell.body);
+  const sent = navigator.sendBeacon(farewell.says_why ? `${farewell.url}?why=${why}` : farewell.url, farewell.body);
   farewell = null;
   return sent;
 }
-window.addEventListener("pagehide", sayFarewell);
+window.addEventListener("pagehide", () => sayFarewell("closed"));
 document.addEventListener("freeze", () => {
   if (!farewell) return;  // not serving (or no way to hand back): nothing is held for the colony
   // The worker first: its long-poll closes before the leave is sent, so a process the server
   // hands that poll in the meantime is assigned before the leave, which then puts it back too.
   worker.terminate();
-  sayFarewell();
+  sayFarewell("frozen");
   frozenAway = true;
 });
 document.addEventListener("resume", () => { if (frozenAway) location.reload(); });

@@ -148,6 +148,9 @@ class FakeColony:
             self.functions = [f for f in self.functions if f["functionid"] != body["functionid"]]
             return None
         if msg == "updateexecutormsg":
+            ex = self.executors.get(body["executorname"])
+            if ex is not None:
+                ex["capabilities"] = body["capabilities"]
             return None
         if msg == "assignprocessmsg":
             return await self._assign(request)

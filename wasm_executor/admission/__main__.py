@@ -6,6 +6,7 @@
     list                      the invites, with uses left and state
     revoke ID                 end an invite: no new joins, no re-joins
     log [-n 20]               the latest admissions and refusals
+    fleet [--type wasm]       every executor of a type: invite, state, slots, done, rate, last heard
 
 Settings default to the variables `source .colonies/dev.env` exports: COLONIES_SERVER_*,
 COLONIES_COLONY_NAME, COLONIES_COLONY_PRVKEY, COLONIES_PRVKEY (a member key, used to look
@@ -73,6 +74,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     r.add_argument("invite_id", metavar="ID")
     g = sub.add_parser("log", help="the latest admissions and refusals")
     g.add_argument("-n", type=int, default=20)
+    f = sub.add_parser("fleet", help="every executor of a type, as it stands (needs $COLONIES_PRVKEY, a member's key)")
+    f.add_argument("--type", default="wasm", dest="executortype", help="the executor type (default wasm)")
+    f.add_argument("--server", default=server_url_from_env(), help="the ColonyOS server (default from COLONIES_SERVER_*)")
     return p.parse_args(argv)
 
 
@@ -106,6 +110,27 @@ def cmd_log(store: Store, n: int) -> int:
         why = f" ({row['reason']})" if row["reason"] else ""
         print(f"{_when(row['time'])} {row['outcome']}{why} executor={row['executorid'] or '-'} "
               f"name={row['executorname'] or '-'} invite={row['invite_id'] or '-'} from={row['remote'] or '-'}")
+    return 0
+
+
+async def cmd_fleet(args: argparse.Namespace, store: Store) -> int:
+    from ..client import ColoniesClient
+    from ..errors import RPCError
+    from .fleet import members, table
+
+    member = _env("COLONIES_PRVKEY")
+    try:
+        gen_id(member)
+    except CryptoError:
+        print("fleet needs a colony member's key in $COLONIES_PRVKEY", file=sys.stderr)
+        return 2
+    async with ColoniesClient(args.server) as client:
+        try:
+            rows = await members(client, args.colony, args.executortype, member, store)
+        except RPCError as exc:
+            print(f"fleet: {exc}", file=sys.stderr)
+            return 1
+    print(table(rows))
     return 0
 
 
@@ -167,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         print(f"no open invite {args.invite_id}", file=sys.stderr)
         return 1
+    if args.command == "fleet":
+        return asyncio.run(cmd_fleet(args, store))
     return cmd_log(store, args.n)
 
 

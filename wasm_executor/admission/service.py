@@ -34,6 +34,8 @@ TOO_LARGE = {"reason": "too large", "error": f"requests are limited to {MAX_BODY
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+LEAVE_WHYS = ("closed", "frozen")  # what a page says of its leave (`?why=`)
+
 def _json(status: int, body: dict[str, Any]) -> web.Response:
     return web.json_response(body, status=status)
 
@@ -218,7 +220,8 @@ class AdmissionService:
             return _json(502, {"reason": "colony refused", "error": f"the colony server refused to remove the executor: {exc.message}"})
         except TransportError as exc:
             return _json(503, {"reason": "colony unreachable", "error": f"the colony server cannot be reached: {exc}"})
-        self._log("left", "", executorid, name, admission["invite_id"], remote)
+        why = request.query.get("why", "")  # the page's word (not signed): for the fleet view only
+        self._log("left", why if why in LEAVE_WHYS else "", executorid, name, admission["invite_id"], remote)
         return _json(200, {"left": True})
 
     async def _add_and_approve(self, f: dict[str, str]) -> tuple[int, tuple[str, str]] | None:

@@ -232,6 +232,14 @@ class Store:
             db.execute("INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?, ?)",
                        (time.time() if now is None else now, outcome, reason, executorid, executorname, invite_id, remote))
 
+    def last_leave(self, executorid: str) -> str:
+        """Why the executor last left through this service ("closed", "frozen", or "left" when its
+        page did not say); "" when it never did."""
+        with self._db() as db:
+            row = db.execute("SELECT reason FROM journal WHERE outcome = 'left' AND executorid = ? ORDER BY rowid DESC LIMIT 1",
+                             (executorid,)).fetchone()
+        return "" if row is None else (row["reason"] or "left")
+
     def journal(self, limit: int = 50) -> list[sqlite3.Row]:
         with self._db() as db:
             return list(db.execute("SELECT * FROM journal ORDER BY rowid DESC LIMIT ?", (limit,)))[::-1]

@@ -28,6 +28,7 @@ from ..client import ColoniesClient
 from ..errors import RPCError
 from ..events import Outcome, State
 from ..objects import RUNNING, Process
+from ..presence import COLONY_PAUSED, HIDDEN, JOINING, PAUSED, SERVING, Presence
 from ..resources import slot_memory_mib
 from ..retry import Retry, Stopped
 from .config import ExecutorConfig, Session
@@ -35,6 +36,7 @@ from .delivery import Delivery
 from .handle import Handler
 from .membership import JoinRefused, Membership
 from .poll import Poller
+from .presence_reporter import PresenceReporter
 from .report import EventSink, Reporter
 from .slots import FunctionInfo, SlotPool
 
@@ -64,7 +66,10 @@ class ColonyExecutor:
         # needs a task per wait, and in Pyodide every task costs several scheduled callbacks.
         self._stopped: asyncio.Future[None] | None = None
         self._stopped_now: asyncio.Future[None] | None = None
-        self.membership = Membership(config, self.session, self.report, slots, self._stop, self._retry, self._slot_memory)
+        self.membership = Membership(config, self.session, self.report, slots, self._stop, self._retry, self._slot_memory,
+                                     lambda: self.presence.report())
+        self.presence = PresenceReporter(self.session, self.membership.capabilities, self._presence_now, self.report.log)
+        self.report.on_state = self.presence.changed
         delivery = Delivery(self.session, self._delivery_retry, self.report.log)
         self._handler = Handler(config, self.session, slots, self.report, delivery, self._delivery_retry, self._count)
         self.done = 0
@@ -88,6 +93,17 @@ class ColonyExecutor:
         """Joined and announced: the colony knows our functions."""
         return self.state in (State.POLLING, State.PAUSED, State.HELD, State.STOPPING)
 
+    def _presence_now(self) -> Presence:
+        return Presence(self._standing(), self.slots.size, max(0, self.slots.size - len(self._in_hand)), self.done, self.failed)
+
+    def _standing(self) -> str:
+        """The state as a fleet's admin reads it (`presence`)."""
+        state = self.state
+        if state == State.POLLING:
+            return HIDDEN if self._poller.hidden else SERVING
+        return {State.HELD: PAUSED, State.PAUSED: COLONY_PAUSED, State.REGISTERING: JOINING,
+                State.WAITING_APPROVAL: JOINING}.get(state, state.value)
+
     def _slot_memory(self) -> int:
         return slot_memory_mib(self.slots.size, self.config.slot_memory_mib)
 
@@ -104,6 +120,7 @@ class ColonyExecutor:
     def set_hidden(self, hidden: bool) -> None:
         """The page is hidden (it may be frozen any moment) or shown: see `poll`."""
         self._poller.set_hidden(hidden)
+        self.presence.changed()
 
     def set_held(self, held: bool, reason: str = "") -> None:
         """The owner paused serving (`held`, `reason` shown as the state's detail) or resumed it:
@@ -136,9 +153,11 @@ class ColonyExecutor:
         loop = asyncio.get_running_loop()
         self._stopped, self._stopped_now = loop.create_future(), loop.create_future()
         self._handler.stop_now = self._stopped_now
+        served = False
         try:
             await self.slots.start()
             if await self.membership.register():
+                served = True
                 await self.serve()
         except JoinRefused as exc:
             self.report.set_state(State.ERROR, str(exc))
@@ -147,6 +166,8 @@ class ColonyExecutor:
             raise
         if self.state != State.ERROR:  # an error stays on screen until the next start
             self.report.set_state(State.STOPPED)
+        if served:
+            await self.presence.last_word()  # the fleet sees it stopped, not serving
 
     # ------------------------------------------------------------------ serving
 
@@ -167,6 +188,15 @@ class ColonyExecutor:
         for slot in range(self.slots.size):
             self._free.put_nowait(slot)
         self.report.set_state(State.POLLING)
+        presence = asyncio.ensure_future(self.presence.run())
+        try:
+            await self._serve()
+        finally:
+            presence.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await presence
+
+    async def _serve(self) -> None:
         await self._recover()
         retry = self._retry()
         try:

@@ -28,5 +28,6 @@ def farewell_for(config: ExecutorConfig, session: Session, admitted_at: str = ""
         payload = {"colonyname": session.colonyname, "executorname": session.executorname}
         return Farewell(session.client.api_url, build_request("removeexecutormsg", payload, config.colony_prvkey))
     if config.invite and config.admission_url and admitted_at:
-        return Farewell(*leave_request(config.admission_url, session.prvkey, session.colonyname, session.executorname, admitted_at))
+        url, body = leave_request(config.admission_url, session.prvkey, session.colonyname, session.executorname, admitted_at)
+        return Farewell(url, body, says_why=True)
     return Farewell()

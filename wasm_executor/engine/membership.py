@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from ..crypto import gen_id
 from ..errors import RPCError, ServerError
 from ..events import Registered, State
 from ..joining import AdmissionRefused, join_by_invite
-from ..objects import APPROVED, Executor, Function
+from ..objects import APPROVED, Capabilities, Executor, Function
 from ..platform_info import capabilities
 from ..retry import Retry, Stopped, pause
 from .config import ExecutorConfig, Session
@@ -39,9 +39,12 @@ class Membership:
     def __init__(
         self, config: ExecutorConfig, session: Session, report: Reporter, slots: SlotPool,
         stop: asyncio.Event, retry: Callable[[], Retry], slot_memory_mib: Callable[[], int],
+        report_presence: Callable[[], Awaitable[None]],
     ) -> None:
+        """`report_presence`: tell the colony our capabilities and how we stand (PresenceReporter)."""
         self.config, self.session, self.report, self.slots = config, session, report, slots
         self._stop, self._retry, self._slot_memory_mib = stop, retry, slot_memory_mib
+        self._report_presence = report_presence
         self._admitted_at = ""  # the admission service's mark of our join (binds our farewell to it)
 
     async def register(self) -> bool:
@@ -114,16 +117,16 @@ class Membership:
             if await pause(self._stop, self.config.approval_poll_interval):
                 raise Stopped()
 
+    def capabilities(self) -> Capabilities:
+        """The device, what it gives processes, the runtime, the invite we joined with."""
+        return capabilities(self.slots.size, self._slot_memory_mib(), self.config.invite.partition(".")[0])
+
     async def announce(self) -> None:
         """Register functions and report capabilities; neither failure stops the executor."""
         s = self.session
         offered = await self.slots.functions()
         await self.sync_functions(offered)
-        caps = capabilities(self.slots.size, self._slot_memory_mib(), self.config.invite.partition(".")[0])
-        try:
-            await s.client.update_executor(s.colonyname, s.executorname, caps, s.prvkey)
-        except RPCError as exc:
-            self.report.log(f"report capabilities: {exc}")
+        await self._report_presence()
         self.report.emit(Registered(s.executorid, sorted(f.name for f in offered), self.slots.size))
         self.report.emit(farewell_for(self.config, s, self._admitted_at))
 

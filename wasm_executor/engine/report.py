@@ -16,6 +16,7 @@ class Reporter:
         self.executorid = executorid
         self.state = State.STOPPED
         self.detail = ""
+        self.on_state: Callable[[], None] = lambda: None  # after every change of state
 
     def emit(self, event: Event) -> None:
         self._sink(event)
@@ -28,6 +29,7 @@ class Reporter:
             return  # a new long-poll is no news
         self.state, self.detail = state, detail
         self.emit(StateChanged(state, detail, self.executorid))
+        self.on_state()
 
     def say_unreachable(self, state: State) -> Callable[[BaseException, float], None]:
         """An `on_retry` for `Retry`: the state, with why and when the next try comes."""
