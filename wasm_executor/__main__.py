@@ -84,6 +84,8 @@ async def run(args: argparse.Namespace) -> int:
             print(f"--join: {exc}", file=sys.stderr)
             return 2
         args.colony, args.executortype, args.colony_prvkey = link.colony, link.executortype, None
+        if link.code and not args.allow_code:
+            print("note: this colony sends Python code to run; it is refused unless you pass --allow-code", flush=True)
     if not args.prvkey:
         print(f"new executor key (pass it as --prvkey to be the same executor next time): {prvkey}", flush=True)
     config = ExecutorConfig(

@@ -69,12 +69,15 @@ class JoinLink:
     invite: str
     executortype: str = "wasm"
     location: str = ""
+    code: bool = False  # the colony sends Python code (`python`): the page asks the joiner's consent for it
 
     def url(self) -> str:
         query = {"server": self.server, "colony": self.colony, "type": self.executortype,
                  "admission": self.admission, "invite": self.invite}
         if self.location:
             query["location"] = self.location
+        if self.code:
+            query["code"] = "1"
         base = self.page.split("?", 1)[0].split("#", 1)[0]
         return f"{base}?{urlencode(query)}"
 
@@ -89,7 +92,7 @@ def parse_join_link(url: str) -> JoinLink:
     return JoinLink(
         page=f"{parts.scheme}://{parts.netloc}{parts.path}", server=query["server"], colony=query["colony"],
         admission=query["admission"], invite=query["invite"], executortype=query.get("type", "wasm"),
-        location=query.get("location", ""),
+        location=query.get("location", ""), code=query.get("code") == "1",
     )
 
 

@@ -1,7 +1,9 @@
 // The page: renders the events the executor worker sends (wasm_executor/events.py) and sends
 // it commands. It invents no executor state. Everything shown from a process is set with
 // textContent: arguments come from strangers.
+import { ThroughputChart } from "./chart.mjs";
 import { workerURL } from "./trusted.mjs";
+import { volunteerView } from "./volunteer.mjs";
 
 const $ = (id) => document.getElementById(id);
 const LEGACY_KEY_STORE = "wasm-executor.prvkey";  // where older pages kept the executor key in plain text
@@ -51,7 +53,7 @@ function readJoinLink() {
   const q = new URLSearchParams(location.search);
   const [server, colony, admission, invite] = ["server", "colony", "admission", "invite"].map((k) => (q.get(k) || "").trim());
   if (!server || !colony || !admission || !invite) return null;
-  return { server, colony, admission, invite, type: q.get("type") || "wasm", location: q.get("location") || "" };
+  return { server, colony, admission, invite, type: q.get("type") || "wasm", location: q.get("location") || "", code: q.get("code") === "1" };
 }
 const joinLink = readJoinLink();
 
@@ -66,6 +68,7 @@ function showJoinLink(link) {
   $("join-banner").hidden = false;
   $("start").textContent = "Join";
   document.title = `Join colony ${link.colony}`;
+  volunteerView(link);
 }
 
 function loadSettings() {
@@ -164,9 +167,21 @@ function showSlotCount(n) {
   for (let i = 0; i < n; i++) if (!slotSince.has(i)) showSlot({ slot: i, funcname: "" });
 }
 
+const chart = new ThroughputChart($("chart-line"), $("chart-caption"));
+let registeredSlots = 0;
+let giving = false;  // serving (polling, or finishing what runs): the registered slots are the colony's
+
+function showCpuGiven() {
+  const busy = [...$("slot-list").children].filter((li) => li.className === "busy").length;
+  const n = registeredSlots;
+  $("cpu-given").textContent = giving && n ? `${n} core${n > 1 ? "s" : ""}, ${busy} busy` : (busy ? `${busy} busy, finishing` : "none");
+}
+
 setInterval(() => {
   for (const li of $("slot-list").children) if (li.className === "busy") renderSlot(li);
   showThroughput();
+  chart.draw();
+  showCpuGiven();
 }, 1000);
 
 // Rendering is coalesced: messages are queued and applied at most once per RENDER_EVERY ms, in
@@ -187,7 +202,7 @@ function queue(msg) {
     pending.processes.delete(msg.processid);  // re-insert: Map order is arrival order
     pending.processes.set(msg.processid, msg);
     if (pending.processes.size > MAX_ROWS) pending.processes.delete(pending.processes.keys().next().value);
-    if (msg.done !== undefined) ended.push(performance.now());
+    if (msg.done !== undefined) { ended.push(performance.now()); chart.ended(); }
   } else if (msg.type === "slot") {
     pending.slots.set(msg.slot, msg);
   } else {
@@ -244,8 +259,11 @@ function apply(msg) {
       break;
     case "state":
       showState(msg);
+      giving = msg.state === "polling" || msg.state === "stopping";
+      showCpuGiven();
       break;
     case "registered":
+      registeredSlots = msg.slots;
       showSlotCount(msg.slots);
       log(`registered with ${msg.slots} slot(s); functions: ${msg.functions.join(", ")}`);
       break;

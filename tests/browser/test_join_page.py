@@ -104,3 +104,65 @@ async def test_a_revoked_link_says_why_and_the_colony_never_hears_of_it(browser:
         assert "refused this executor (revoked)" in detail and invite_id in detail
         await page.screenshot(path=str(ARTIFACTS / "join-link-revoked.png"), full_page=True)
     assert name not in (await asyncio.to_thread(colony.cli, "executor", "ls")).stdout
+
+
+async def test_the_volunteers_page_says_what_joining_means_asks_consent_for_code_and_shows_the_work(
+    browser: Browser, colony, service: Admission, client,
+) -> None:
+    """A join link is for a person, not a developer: which colony and server, what serving means,
+    consent for code when the link says the colony sends some, cores to give, one Join; then done,
+    CPU given and a throughput picture. The owner's tools are under Advanced, closed."""
+    from wasm_executor import SUCCESS, FunctionSpec
+
+    executortype = unique("voltype")
+    _, _, link = service.invite("--uses", "2", "--expires", "1h", "--type", executortype, "--code")
+    seen: list[Request] = []
+    async with opened(browser, link, seen) as (_, page):
+        assert await page.locator("#volunteer-intro").is_visible()
+        assert colony.name in (await page.text_content("#volunteer-colony") or "")
+        assert await page.locator("#code-notice").is_visible()
+        consent = page.get_by_label("I trust this colony: run the Python code it sends")
+        assert await consent.is_visible() and not await consent.is_checked()  # explicit: off until ticked
+        assert "Cores to give" in (await page.text_content("#slots-label") or "")
+        for owner_tool in ("Executor name", "Package index URL", "Functions code (Python)"):
+            assert await page.get_by_label(owner_tool).is_hidden(), owner_tool  # under Advanced, closed
+        assert await page.get_by_role("button", name="Join").is_visible()
+        ARTIFACTS.mkdir(exist_ok=True)
+        await page.screenshot(path=str(ARTIFACTS / "volunteer-ready.png"), full_page=True)
+
+        await page.get_by_label("Cores to give", exact=False).fill("2")
+        await consent.check()
+        await page.get_by_role("button", name="Join").click()
+        assert await wait_state(page, "polling", "error", timeout=120) == "polling"
+        code = FunctionSpec.new("python", executortype, colony.name)
+        code.args = ["6 * 7"]
+        echoes = []
+        for i in range(4):
+            spec = FunctionSpec.new("echo", executortype, colony.name)
+            spec.args = [i]
+            echoes.append(await client.submit(spec, colony.user_prvkey))
+        ran = await client.wait_for_end(await client.submit(code, colony.user_prvkey), 60, colony.user_prvkey)
+        assert (ran.state, ran.output) == (SUCCESS, [42])  # consent given: the colony's code runs
+        for p in echoes:
+            assert (await client.wait_for_end(p, 60, colony.user_prvkey)).state == SUCCESS
+        await page.wait_for_function("() => document.getElementById('done-count').textContent === '5'")
+        await page.wait_for_function("() => Number(document.getElementById('chart-line').dataset.peak) >= 1")
+        assert (await page.text_content("#cpu-given") or "").startswith("2 cores")
+        await page.screenshot(path=str(ARTIFACTS / "volunteer-serving.png"), full_page=True)
+        await page.set_viewport_size({"width": 390, "height": 844})
+        await page.screenshot(path=str(ARTIFACTS / "volunteer-serving-phone.png"), full_page=True)
+        assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+        await page.locator("#advanced summary").click()
+        assert await page.get_by_label("Executor name").is_visible()  # the owner's tools are there when asked for
+        assert await page.get_by_role("button", name="Stop now").is_hidden()
+        await page.get_by_role("button", name="Stop", exact=True).click()
+        assert await wait_state(page, "stopped", timeout=30) == "stopped"
+
+
+async def test_a_link_without_code_asks_no_consent_and_its_page_runs_no_code(browser: Browser, colony, service: Admission) -> None:
+    _, _, link = service.invite("--uses", "1", "--expires", "1h", "--type", unique("voltype"))
+    seen: list[Request] = []
+    async with opened(browser, link, seen) as (_, page):
+        assert await page.locator("#code-notice").is_hidden()
+        assert await page.locator("#allow-code-field").is_hidden()
+        assert not await page.locator("#allow-code").is_checked()

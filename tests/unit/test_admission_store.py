@@ -102,6 +102,8 @@ def test_a_join_link_round_trips_and_a_page_url_is_not_one() -> None:
     link = JoinLink("http://127.0.0.1:8000/", "http://127.0.0.1:50080", "dev", "http://127.0.0.1:50081",
                     "ab12.secret&=?", "wasm", "lab 3")
     assert parse_join_link(link.url()) == link
+    coded = JoinLink("http://p/", "http://s", "dev", "http://a", "id.s", code=True)
+    assert "code=1" in coded.url() and parse_join_link(coded.url()).code
     with pytest.raises(ValueError, match="admission, invite"):
         parse_join_link("http://127.0.0.1:8000/?server=http://x&colony=dev")
 

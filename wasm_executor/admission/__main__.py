@@ -1,7 +1,7 @@
 """`python -m wasm_executor.admission`: admit executors to a colony by invite, without handing out its key.
 
     serve                     run the service (holds $COLONIES_COLONY_PRVKEY; never sends it anywhere)
-    invite --uses 100 --expires 24h [--type wasm] [--location X]
+    invite --uses 100 --expires 24h [--type wasm] [--location X] [--code]
                               make an invite and print it with its join link
     list                      the invites, with uses left and state
     revoke ID                 end an invite: no new joins, no re-joins
@@ -65,6 +65,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     i.add_argument("--expires", type=duration, default=duration("24h"), help="e.g. 30m, 24h, 7d (default 24h)")
     i.add_argument("--type", default="wasm", dest="executortype", help="the executor type it admits (default wasm)")
     i.add_argument("--location", default="", help="the location name joiners must give (default: any)")
+    i.add_argument("--code", action="store_true",
+                   help="the colony sends Python code to run (`python`, Pool): the join page asks each joiner's consent")
     i.add_argument("--page", default=_env("WASM_PAGE_URL", "http://127.0.0.1:8000/"), help="the page URL (default: $WASM_PAGE_URL)")
     i.add_argument("--admission", default=_env("WASM_ADMISSION_URL", f"http://127.0.0.1:{DEFAULT_PORT}"),
                    help="this service's URL as browsers reach it (default: $WASM_ADMISSION_URL)")
@@ -87,7 +89,7 @@ def _when(t: float | None) -> str:
 def cmd_invite(args: argparse.Namespace, store: Store) -> int:
     invite, text = store.create_invite(args.colony, args.executortype, args.uses, args.expires, args.location)
     link = JoinLink(page=args.page, server=args.server.rstrip("/"), colony=args.colony, admission=args.admission.rstrip("/"),
-                    invite=text, executortype=args.executortype, location=args.location)
+                    invite=text, executortype=args.executortype, location=args.location, code=args.code)
     print(f"invite {invite.id}: {invite.uses} use(s) for type '{invite.executortype}'"
           f"{' at ' + invite.locationname if invite.locationname else ''} in colony '{invite.colonyname}', "
           f"until {_when(invite.expires)}")
