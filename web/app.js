@@ -11,7 +11,7 @@ const SETTINGS_STORE = "wasm-executor.settings";
 const COLONY_KEY_STORE = "wasm-executor.colony-prvkey";
 const FUNCTIONS_STORE = "wasm-executor.functions";  // the Functions panel's code, applied again on load
 const MAX_ROWS = 50;
-const RUNNING_STATES = ["registering", "waiting for approval", "polling", "paused", "paused by you", "stopping"];
+const RUNNING_STATES = ["standing by", "registering", "waiting for approval", "polling", "paused", "paused by you", "stopping"];
 const SERVING_STORE = "wasm-executor.serving";  // sessionStorage: this tab was serving (a reload serves again)
 const HOLD_STORE = "wasm-executor.paused";  // localStorage: the owner paused serving (kept across reloads)
 
@@ -38,7 +38,7 @@ function showState({ state, detail }) {
   $("start").disabled = running || !identity;
   $("stop").disabled = !running || state === "stopping";
   $("pause").disabled = !["polling", "paused", "paused by you"].includes(state);
-  $("stop-now").disabled = !running;
+  $("stop-now").disabled = !running || state === "standing by";
   $("approval").hidden = state !== "waiting for approval";
   if (state === "waiting for approval") $("approval-command").textContent = detail;
 }
@@ -346,12 +346,48 @@ document.addEventListener("freeze", () => {
 });
 document.addEventListener("resume", () => { if (frozenAway) location.reload(); });
 
+// One budget per browser: of all the tabs of this page in one browser profile, one serves at a
+// time, with its slots (default: cores - 1); the others stand by, Python loaded, and the first
+// of them takes over when it stops or closes. A Web Lock says which: the browser releases it
+// with the tab. (A tab holding a lock another waits on is also spared Chromium's freezing.)
+const SERVING_LOCK = "wasm-executor.serving";
+let letLockGo = null;  // while this tab serves: call to hand the lock to a tab standing by
+let standingBy = null;  // while this tab waits for it: abort to give up
+
 function start(command) {
   sessionStorage.setItem(SERVING_STORE, JSON.stringify(command));
   $("try-line").textContent = `colonies function exec --func add --args 5 --args 3 --targettype ${command.executortype || "wasm"} --wait --out`;
+  if (!navigator.locks || letLockGo) { serve(command); return; }
+  navigator.locks.request(SERVING_LOCK, { ifAvailable: true }, (lock) => {
+    if (lock) return servingWith(command);
+    standBy(command);
+    return undefined;
+  });
+}
+
+function servingWith(command) {
+  serve(command);
+  return new Promise((release) => { letLockGo = release; });
+}
+
+function standBy(command) {
+  showState({ state: "standing by", detail: "Another tab of this browser is serving the colony with this browser's cores. This tab takes over when that one stops or is closed." });
+  standingBy = new AbortController();
+  navigator.locks.request(SERVING_LOCK, { signal: standingBy.signal }, () => {
+    standingBy = null;
+    log("the tab that was serving stopped or was closed: this tab serves now");
+    return servingWith(command);
+  }).catch(() => {});  // given up (Stop)
+}
+
+function serve(command) {
   tellVisibility();
   tellHold();
   worker.postMessage(command);
+}
+
+function served() {  // this tab's executor stopped: a tab standing by may serve now
+  if (letLockGo) { letLockGo(); letLockGo = null; }
 }
 
 // The owner decides how much of the device the colony gets: Slots (remembered with the settings),
@@ -398,7 +434,10 @@ function watchState(msg) {
     document.body.dataset.poll = msg.mode;
     return true;
   }
-  if (msg.type === "state" && (msg.state === "stopped" || msg.state === "error")) farewell = null;  // nothing held now
+  if (msg.type === "state" && (msg.state === "stopped" || msg.state === "error")) {
+    farewell = null;  // nothing held now
+    served();
+  }
   return false;
 }
 
@@ -430,6 +469,12 @@ $("settings").addEventListener("submit", (event) => {
 for (const [id, now] of [["stop", false], ["stop-now", true]]) {
   $(id).addEventListener("click", () => {
     sessionStorage.removeItem(SERVING_STORE);  // stopped by the owner: a reload does not serve again
+    if (standingBy) {  // nothing runs here yet: stop waiting
+      standingBy.abort();
+      standingBy = null;
+      showState({ state: "stopped", detail: "" });
+      return;
+    }
     worker.postMessage({ type: "stop", now });
   });
 }
