@@ -6,6 +6,7 @@ page that is gone, and a reloaded tab serves again with no click. Real Chromium,
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from playwright.async_api import Browser, Page
@@ -141,6 +142,7 @@ async def test_a_frozen_tab_takes_no_new_work_hands_back_what_it_held_and_serves
                 return await cdp.evaluate("document.body.dataset.poll") == "short"
             await until(short_polls, "the hidden page asking without a long-poll", timeout=10)
             await cdp.send("Page.setWebLifecycleState", {"state": "frozen"})
+            frozen_at = time.time()
             echoes = []
             for i in range(10):
                 spec = FunctionSpec.new("echo", etype, colony.name)
@@ -149,6 +151,9 @@ async def test_a_frozen_tab_takes_no_new_work_hands_back_what_it_held_and_serves
             ended = [await ends(client, colony, p, who) for p in [*echoes, held]]
             assert all(p.state == SUCCESS for p in ended), [(p.state, p.errors) for p in ended]
             assert not [p for p in ended if p.assignedexecutorid == me]  # the frozen page took none
+            # What it held was handed back at once and ran elsewhere: its 3 s end well within 5 s of the
+            # freeze (the submits after it wake the live executor's polls; with none, its next poll, <= 10 s).
+            assert server_time(ended[-1].endtime) - frozen_at < 5
             assert (await client.get_executor(colony.name, name, colony.user_prvkey)).state == UNREGISTERED
 
             await cdp.send("Page.setWebLifecycleState", {"state": "active"})  # resumed: it reloads, then serves
