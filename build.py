@@ -684,7 +684,8 @@ def cmd_build(args: argparse.Namespace | None = None) -> int:
     shutil.copytree(ROOT / "web", WEB_OUT)
     write_pyodide_dir(py, WEB_OUT / "pyodide", pyodide_pkg, [wheel, *runtime_whl, *extra_whl])
     (WEB_OUT / "bundle.json").write_text(json.dumps(
-        {"wheel": wheel.name, "pyodide": PYODIDE_VERSION, "extras": [w.name for w in extra_whl]}, indent=1))
+        {"wheel": wheel.name, "wheel_sha256": hashlib.sha256(wheel.read_bytes()).hexdigest(), "pyodide": PYODIDE_VERSION,
+         "extras": [w.name for w in extra_whl]}, indent=1))
     shutil.rmtree(PYODIDE_TEST_OUT, ignore_errors=True)
     write_pyodide_dir(py, PYODIDE_TEST_OUT, pyodide_pkg, [wheel, *runtime_whl, *extra_whl, *test_whl])
     say(f"bundle ready: {WEB_OUT}, {tree_bytes(WEB_OUT) / 1e6:.1f} MB "

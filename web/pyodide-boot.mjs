@@ -35,10 +35,14 @@ export async function distributionLock(distribution) {
   return { ...own, packages };
 }
 
-export async function bootPython(onProgress = () => {}, { distribution = "" } = {}) {
+// `snapshot`: boot from a memory snapshot of a Pyodide that had loaded the wheel and imported what a
+// slot runs (`takeSnapshot`): a fraction of a full boot. `snapshotting`: boot so that one can be taken.
+export async function bootPython(onProgress = () => {}, { distribution = "", snapshot = null, snapshotting = false } = {}) {
   onProgress(5, "Loading the Python runtime…");
   const options = { indexURL: BUNDLE };
   if (distribution) options.lockFileContents = distributionLock(distribution);
+  else if (snapshot) options._loadSnapshot = snapshot;
+  else if (snapshotting) options._makeSnapshot = true;
   const pyodide = await loadPyodide(options);
   onProgress(60, "Loading wasm-executor and ecdsa…");
   const problems = [];
@@ -49,7 +53,32 @@ export async function bootPython(onProgress = () => {}, { distribution = "" } = 
   if (!loaded.some((p) => p.name === "wasm-executor")) {
     throw new Error(`could not load the wasm-executor wheel: ${problems.join("; ") || "not in the bundle"}`);
   }
+  // A snapshot keeps Python's memory, not its files (the wheel is installed again above) and not
+  // its entropy: every Python restored from one would draw the same random numbers.
+  if (options._loadSnapshot) pyodide.runPython("import random as _r; _r.seed(); del _r");
   return pyodide;
+}
+
+// What a slot imports, imported before the snapshot so that a slot restored from it has it all.
+const SNAPSHOT_IMPORTS = "import asyncio, json, hashlib, random, ecdsa, wasm_executor.slot_worker";
+
+// A memory snapshot of a Pyodide booted with `snapshotting` that has loaded the wheel: Pyodide's
+// own `makeMemorySnapshot` (private in 314.0.7), which refuses once Python holds JS objects, so it
+// is taken before any JS module is registered. It wants the loaded-package list as it was at boot
+// (the files are not in the snapshot; a restored Python installs them again): emptied for the
+// moment. null, said in `onProblem`, when it cannot be taken: slots then boot in full.
+export function takeSnapshot(pyodide, onProblem = () => {}) {
+  const loaded = { ...pyodide.loadedPackages };
+  try {
+    pyodide.runPython(SNAPSHOT_IMPORTS);
+    for (const name of Object.keys(loaded)) delete pyodide.loadedPackages[name];
+    return pyodide.makeMemorySnapshot();
+  } catch (err) {
+    onProblem(`no snapshot for the slots (each boots in full): ${errorText(err)}`);
+    return null;
+  } finally {
+    Object.assign(pyodide.loadedPackages, loaded);
+  }
 }
 
 export const errorText = (err) => String(err && err.message ? err.message : err);

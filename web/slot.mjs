@@ -1,7 +1,8 @@
 // A slot: a module Web Worker with its own Pyodide that runs functions and nothing else.
 // It holds no key and never talks to the server; the executor worker (worker.mjs) owns it.
 // Messages in:  {type: "init", interrupt: Uint8Array over a SharedArrayBuffer, or null, functions: panel code,
-//                distribution: the owner's Pyodide distribution URL, or ""}
+//                distribution: the owner's Pyodide distribution URL, or "", snapshot: a memory snapshot
+//                to boot from (pyodide-boot.mjs), or null}
 //               {type: "run", id, job: JSON text} | {type: "cancel"}
 //               {type: "functions", id, source} (the Functions panel's code) | {type: "describe", id}
 //               {type: "index", url} (the owner's package index for `requires`; also in init)
@@ -27,8 +28,14 @@ lockDown();
 let runner = null;
 let booting = null;
 
-async function boot(interrupt, panel, index, distribution) {
-  const pyodide = await bootPython(() => {}, { distribution });
+async function boot(interrupt, panel, index, distribution, snapshot) {
+  let pyodide;
+  try {
+    pyodide = await bootPython(() => {}, { distribution, snapshot });
+  } catch (err) {
+    if (!snapshot) throw err;
+    pyodide = await bootPython(() => {}, { distribution });  // a snapshot that does not boot: in full
+  }
   if (interrupt) pyodide.setInterruptBuffer(interrupt);  // KeyboardInterrupt in running Python code
   runner = pyodide.pyimport("wasm_executor.slot_worker");
   const own = await fetch(new URL("./functions.py", import.meta.url));
@@ -40,7 +47,7 @@ async function boot(interrupt, panel, index, distribution) {
 
 self.onmessage = async ({ data }) => {
   if (data.type === "init") {
-    booting = boot(data.interrupt, data.functions, data.index, data.distribution).catch((err) => self.postMessage({ type: "failed", message: errorText(err) }));
+    booting = boot(data.interrupt, data.functions, data.index, data.distribution, data.snapshot).catch((err) => self.postMessage({ type: "failed", message: errorText(err) }));
   } else if (data.type === "run") {
     await booting;
     const emit = (item) => self.postMessage({ type: "emit", id: data.id, item });

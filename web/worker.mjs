@@ -2,7 +2,7 @@
 // Functions run in slot workers (slot.mjs) that this worker owns; they never see the key.
 // Messages to the page are events (wasm_executor/events.py) plus, before Python runs,
 // {type: "progress", value, text}, {type: "ready"} once Python and the wheel are loaded, and {type: "fatal", message}.
-import { bootPython, errorText } from "./pyodide-boot.mjs";
+import { bootPython, errorText, takeSnapshot } from "./pyodide-boot.mjs";
 import { post as netPost } from "./net.mjs";
 import { workerURL } from "./trusted.mjs";
 import * as keystore from "./keystore.mjs";
@@ -12,6 +12,10 @@ const SLOT_URL = workerURL("./slot.mjs", import.meta.url);
 let panelSource = "";  // the Functions panel's code every slot serves, fresh ones included
 let packageIndex = "";  // the owner's package index for `requires`, told to every slot
 let distribution = "";  // the owner's Pyodide distribution URL: slots boot with its lock (pyodide-boot.mjs)
+// The snapshot slots boot from (pyodide-boot.mjs): this worker's Python, taken as it booted, or
+// the one kept from an earlier visit. null: none, slots boot in full.
+let haveSnapshot;
+const slotSnapshot = new Promise((resolve) => { haveSnapshot = resolve; });
 
 class Slot {
   constructor(index) {
@@ -43,7 +47,10 @@ class Slot {
       event.preventDefault();
       this.fail(new Error(`slot ${index} crashed: ${event.message}`));
     };
-    this.worker.postMessage({ type: "init", interrupt: this.interrupt, functions: panelSource, index: packageIndex, distribution });
+    slotSnapshot.then((snapshot) => this.worker.postMessage({
+      type: "init", interrupt: this.interrupt, functions: panelSource, index: packageIndex, distribution,
+      snapshot: distribution ? null : snapshot,  // the snapshot is of the bundle's Pyodide, not the owner's
+    }));
   }
 
   async run(job, onEmit) {
@@ -121,8 +128,60 @@ const slotHost = {
   },
 };
 
+// A snapshot is kept in Cache Storage for the next visit, under the bundle it was made of (its
+// Pyodide, wheel and extras: bundle.json); a visit of another bundle replaces it.
+const SNAPSHOTS = "wasm-executor-snapshots";
+
+async function snapshotKey() {
+  const response = await fetch(new URL("./bundle.json", import.meta.url));
+  const b = await response.json();
+  return new URL(`./snapshot/${b.pyodide}/${b.wheel_sha256}/${(b.extras || []).join("+") || "-"}`, import.meta.url).href;
+}
+
+async function keptSnapshot(key) {
+  const kept = await (await caches.open(SNAPSHOTS)).match(key);
+  return kept ? new Uint8Array(await kept.arrayBuffer()) : null;
+}
+
+async function keepSnapshot(key, snapshot) {
+  const cache = await caches.open(SNAPSHOTS);
+  for (const old of await cache.keys()) await cache.delete(old);
+  await cache.put(key, new Response(snapshot));
+}
+
+async function bootFromSnapshotOrNot(progress) {
+  const key = await snapshotKey().catch(() => null);
+  const kept = key ? await keptSnapshot(key).catch(() => null) : null;
+  if (kept) {
+    try {
+      const pyodide = await bootPython(progress, { snapshot: kept });
+      haveSnapshot(kept);
+      post({ type: "log", message: `Python started from the snapshot kept by an earlier visit (${(kept.length / 2 ** 20).toFixed(0)} MiB)` });
+      return pyodide;
+    } catch (err) {
+      post({ type: "log", message: `the kept snapshot did not boot (${errorText(err)}): booting in full` });
+      await caches.delete(SNAPSHOTS).catch(() => {});
+    }
+  }
+  const full = await bootPython(progress, { snapshotting: true });
+  const snapshot = takeSnapshot(full, (message) => post({ type: "log", message }));
+  haveSnapshot(snapshot);
+  // A Python booted to be snapshotted does not reach this worker's globals rightly (a property such
+  // as `location` throws "Illegal invocation"): this worker runs one restored from the snapshot,
+  // or, when none could be taken, one booted again in full.
+  if (!snapshot) return bootPython(progress);
+  post({ type: "log", message: `slots start from a snapshot of this worker's Python (${(snapshot.length / 2 ** 20).toFixed(0)} MiB), kept for the next visit` });
+  if (key) keepSnapshot(key, snapshot).catch(() => {});  // in the background; only a later visit needs it
+  return bootPython(progress, { snapshot });
+}
+
 async function boot() {
-  const pyodide = await bootPython((value, text) => post({ type: "progress", value, text }));
+  let pyodide;
+  try {
+    pyodide = await bootFromSnapshotOrNot((value, text) => post({ type: "progress", value, text }));
+  } finally {
+    haveSnapshot(null);  // (no-op once settled) slots waiting for one boot in full
+  }
   pyodide.registerJsModule("wasm_slot_host", slotHost);
   pyodide.registerJsModule("wasm_net", { post: netPost });
   pyodide.registerJsModule("wasm_keystore", { load: keystore.load, save: keystore.save, number: keystore.number });

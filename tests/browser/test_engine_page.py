@@ -30,10 +30,10 @@ class SlotPage:
         self.page, self.colony, self.url, self.isolated = page, colony, url, isolated
         self.name, self.executortype = unique("slots"), unique("wasm-slots")
 
-    async def start(self, slots: int, server_url: str | None = None) -> None:
+    async def start(self, slots: int, server_url: str | None = None, allow_code: bool | None = None) -> None:
         await start_executor(
             self.page, self.url, server_url or self.colony.url, self.colony.name, self.name, self.executortype,
-            self.colony.colony_prvkey, slots,
+            self.colony.colony_prvkey, slots, allow_code=allow_code,
         )
         assert await wait_state(self.page, "polling", "error", timeout=120) == "polling"
 
@@ -160,3 +160,16 @@ async def test_200_echoes_through_a_10_s_outage_none_lost_none_run_twice(slot_pa
         assert running == []
     finally:
         await proxy.cut()
+
+
+async def test_slots_started_from_one_snapshot_draw_different_random_numbers(slot_page: SlotPage, client: ColoniesClient) -> None:
+    """Slots start from a memory snapshot of one Python (web/pyodide-boot.mjs), which would give
+    each the same random state: each is seeded afresh."""
+    await slot_page.start(slots=2, allow_code=True)
+    assert "slots start from a snapshot" in (await slot_page.page.text_content("#log") or "")
+    code = "import random, time\ntime.sleep(0.5)\nrandom.random()"  # long enough that the two run side by side
+    user = slot_page.colony.user_prvkey
+    ps = [await client.submit(slot_page.spec("python", code), user) for _ in range(2)]
+    draws = [(await client.wait_for_end(p, 60, user)).output for p in ps]
+    assert all(len(d) == 1 and isinstance(d[0], float) for d in draws), draws
+    assert draws[0] != draws[1]
