@@ -35,6 +35,25 @@ class Backoff:
         self.current = self.first
 
 
+def settle(future: asyncio.Future[None] | None) -> None:
+    """Resolve a stop signal kept as a future (once; a second call does nothing)."""
+    if future is not None and not future.done():
+        future.set_result(None)
+
+
+async def unless_stopped(work: Awaitable[T], stopped: asyncio.Future[None]) -> T:
+    """Await `work`, but give it up (cancelled: its request aborted) the moment `stopped` resolves:
+    then `Stopped`. A future, not an Event: waiting on an Event costs a task per wait."""
+    task = asyncio.ensure_future(work)
+    await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
+    raise Stopped()
+
+
 def is_transport_error(exc: BaseException) -> bool:
     return isinstance(exc, TransportError)
 

@@ -115,7 +115,7 @@ async def apply_functions(source: str) -> None:
     added: list[str] = []
     removed: list[str] = []
     if _executor is not None and _executor.registered:
-        added, removed = await _executor.sync_functions(await pool.functions())
+        added, removed = await _executor.membership.sync_functions(await pool.functions())
     post(FunctionsChanged(names, list(result.get("panel") or []), added, removed))
 
 

@@ -59,7 +59,7 @@ async def test_the_executor_adds_new_functions_and_removes_dropped_ones_without_
         before = {f["funcname"] for f in colony.functions}
         calls = len(colony.calls)
         offered = [FunctionInfo(n) for n in sorted(before - {"sum"})] + [FunctionInfo("triple")]
-        assert await executor.sync_functions(offered) == (["triple"], ["sum"])
+        assert await executor.membership.sync_functions(offered) == (["triple"], ["sum"])
         assert {f["funcname"] for f in colony.functions} == before - {"sum"} | {"triple"}
         assert "addexecutormsg" not in colony.calls[calls:]
-        assert await executor.sync_functions(offered) == ([], [])  # nothing to do twice
+        assert await executor.membership.sync_functions(offered) == ([], [])  # nothing to do twice

@@ -4,7 +4,7 @@ Runs the same in CPython and in the browser's executor worker; it holds the exec
 the only part that talks to the server. Functions run in slots (`SlotPool`), which hold no key.
 This module is the serving loop; its rooms are `membership` (joining), `poll` (one assign and
 what its answer means), `handle` (one process: `intake`, `supervise` in its slot, `delivery` of
-the result) and `report` (state and events).
+the result), `report` (state and events) and `presence_reporter` (how it stands, to the colony).
 
 The rules:
 - A bad process (unknown function, bad arguments, an exception, output JSON cannot carry) fails
@@ -28,26 +28,21 @@ from ..client import ColoniesClient
 from ..errors import RPCError
 from ..events import Outcome, State
 from ..objects import RUNNING, Process
-from ..presence import COLONY_PAUSED, HIDDEN, JOINING, PAUSED, SERVING, Presence
+from ..presence import Presence
 from ..resources import slot_memory_mib
-from ..retry import Retry, Stopped
+from ..retry import Retry, Stopped, settle, unless_stopped
 from .config import ExecutorConfig, Session
 from .delivery import Delivery
 from .handle import Handler
 from .membership import JoinRefused, Membership
 from .poll import Poller
-from .presence_reporter import PresenceReporter
+from .presence_reporter import PresenceReporter, standing
 from .report import EventSink, Reporter
-from .slots import FunctionInfo, SlotPool
+from .slots import SlotPool
 
 T = TypeVar("T")
 RECOVER_BATCH = 100
 LET_GO_KEPT = 1000
-
-
-def _settle(future: asyncio.Future[None] | None) -> None:
-    if future is not None and not future.done():
-        future.set_result(None)
 
 
 class ColonyExecutor:
@@ -62,8 +57,7 @@ class ColonyExecutor:
         self.report = Reporter(on_event, self.executorid)
         self._stop = asyncio.Event()
         self._stop_now = asyncio.Event()
-        # The same two signals as futures, for asyncio.wait on the hot path: waiting on an Event
-        # needs a task per wait, and in Pyodide every task costs several scheduled callbacks.
+        # The same two signals as futures, for the hot path (`retry.unless_stopped` says why).
         self._stopped: asyncio.Future[None] | None = None
         self._stopped_now: asyncio.Future[None] | None = None
         self.membership = Membership(config, self.session, self.report, slots, self._stop, self._retry, self._slot_memory,
@@ -94,15 +88,8 @@ class ColonyExecutor:
         return self.state in (State.POLLING, State.PAUSED, State.HELD, State.STOPPING)
 
     def _presence_now(self) -> Presence:
-        return Presence(self._standing(), self.slots.size, max(0, self.slots.size - len(self._in_hand)), self.done, self.failed)
-
-    def _standing(self) -> str:
-        """The state as a fleet's admin reads it (`presence`)."""
-        state = self.state
-        if state == State.POLLING:
-            return HIDDEN if self._poller.hidden else SERVING
-        return {State.HELD: PAUSED, State.PAUSED: COLONY_PAUSED, State.REGISTERING: JOINING,
-                State.WAITING_APPROVAL: JOINING}.get(state, state.value)
+        free = max(0, self.slots.size - len(self._in_hand))
+        return Presence(standing(self.state, self._poller.hidden), self.slots.size, free, self.done, self.failed)
 
     def _slot_memory(self) -> int:
         return slot_memory_mib(self.slots.size, self.config.slot_memory_mib)
@@ -113,9 +100,6 @@ class ColonyExecutor:
     def _delivery_retry(self) -> Retry:
         """For what a process sends (its result, its streamed items): given up only on stop-now."""
         return Retry(self.config.max_backoff, self.config.first_backoff, self._stop_now)
-
-    async def sync_functions(self, offered: list[FunctionInfo]) -> tuple[list[str], list[str]]:
-        return await self.membership.sync_functions(offered)
 
     def set_hidden(self, hidden: bool) -> None:
         """The page is hidden (it may be frozen any moment) or shown: see `poll`."""
@@ -136,10 +120,10 @@ class ColonyExecutor:
     def stop(self, now: bool = False) -> None:
         """Stop taking work at once; running processes finish (or, with `now`, are interrupted and failed)."""
         self._stop.set()
-        _settle(self._stopped)
+        settle(self._stopped)
         if now:
             self._stop_now.set()
-            _settle(self._stopped_now)
+            settle(self._stopped_now)
         if self.state not in (State.STOPPED, State.ERROR):
             busy = len(self._in_hand)
             detail = f"interrupting {busy} running process(es)" if now and busy else (
@@ -173,15 +157,8 @@ class ColonyExecutor:
 
     async def _until_stopped(self, work: Awaitable[T]) -> T:
         """Await `work`, but give it up (cancelled, its request aborted) the moment stop() is called."""
-        task = asyncio.ensure_future(work)
         assert self._stopped is not None
-        await asyncio.wait({task, self._stopped}, return_when=asyncio.FIRST_COMPLETED)
-        if task.done():
-            return task.result()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
-        raise Stopped()
+        return await unless_stopped(work, self._stopped)
 
     async def serve(self) -> None:
         self._free = asyncio.Queue()

@@ -13,13 +13,22 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from ..errors import RPCError
+from ..events import State
 from ..objects import Capabilities
-from ..presence import Presence
+from ..presence import COLONY_PAUSED, HIDDEN, JOINING, PAUSED, SERVING, Presence
 from .config import Session
 
 PRESENCE_EVERY = 30.0
 SETTLE = 0.2  # changes this close together (hidden, then held) make one report
 LAST_WORD_WITHIN = 2.0  # the report of a stop may take this long
+
+
+def standing(state: State, hidden: bool) -> str:
+    """The executor's state as a fleet's admin reads it (`presence`)."""
+    if state == State.POLLING:
+        return HIDDEN if hidden else SERVING
+    return {State.HELD: PAUSED, State.PAUSED: COLONY_PAUSED, State.REGISTERING: JOINING,
+            State.WAITING_APPROVAL: JOINING}.get(state, state.value)
 
 
 class PresenceReporter:
