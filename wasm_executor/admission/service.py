@@ -36,6 +36,22 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 LEAVE_WHYS = ("closed", "frozen")  # what a page says of its leave (`?why=`)
 
+async def _signed_body(request: web.Request, key: str, names: tuple[str, ...]) -> tuple[dict[str, str], str] | None:
+    """A join's or a leave's body, `{key: {...}, signature}`: its fields named `names` (each text
+    of at most 256 characters; a missing one is "") and the signature. None when it is not that."""
+    try:
+        body = json.loads(await request.text())
+        inner, signature = body[key], body["signature"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(inner, dict) or not isinstance(signature, str):
+        return None
+    fields = {k: inner.get(k, "") for k in names}
+    if not all(isinstance(v, str) and len(v) <= 256 for v in fields.values()):
+        return None
+    return fields, signature
+
+
 def _json(status: int, body: dict[str, Any]) -> web.Response:
     return web.json_response(body, status=status)
 
@@ -141,17 +157,11 @@ class AdmissionService:
 
     async def join(self, request: web.Request) -> web.Response:
         remote = request.remote or ""
-        try:
-            body = json.loads(await request.text())
-            join, signature = body["join"], body["signature"]
-            if not isinstance(join, dict) or not isinstance(signature, str):
-                raise TypeError
-            fields = {k: join.get(k, "") for k in JOIN_FIELDS}
-            if not all(isinstance(v, str) and len(v) <= 256 for v in fields.values()):
-                raise TypeError
-        except (ValueError, KeyError, TypeError):
+        parsed = await _signed_body(request, "join", JOIN_FIELDS)
+        if parsed is None:
             return self._refused(400, refuse("bad request", "a join is JSON {join: {...}, signature}: see wasm_executor/joining.py"),
                                  remote=remote)
+        fields, signature = parsed
         executorid, name = fields["executorid"], fields["executorname"]
 
         def refused(decision: Decision, status: int = 403) -> web.Response:
@@ -199,14 +209,13 @@ class AdmissionService:
         """An executor this service admitted leaves (its page is going away): remove it from the
         colony, so the server requeues what it held. Bound to its latest admission (`admitted_at`)."""
         remote = request.remote or ""
+        parsed = await _signed_body(request, "leave", LEAVE_FIELDS)
         try:
-            body = json.loads(await request.text())
-            leave, signature = body["leave"], body["signature"]
-            if not isinstance(leave, dict) or not isinstance(signature, str):
-                raise TypeError
-            fields = {k: str(leave.get(k, "")) for k in LEAVE_FIELDS}
+            if parsed is None:
+                raise ValueError
+            fields, signature = parsed
             signer = recid(signed_text(fields, LEAVE_FIELDS), signature)
-        except (ValueError, KeyError, TypeError, CryptoError):
+        except (ValueError, CryptoError):
             return _json(400, {"reason": "bad request", "error": "a leave is JSON {leave: {...}, signature}: see wasm_executor/joining.py"})
         executorid, name = fields["executorid"], fields["executorname"]
         admission = self.store.admission(executorid)
