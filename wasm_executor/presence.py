@@ -61,7 +61,3 @@ class Presence:
 
 def _text(value: object) -> str:
     return f"{value:.2f}" if isinstance(value, float) else str(value)
-
-
-def without_presence(capabilities: Capabilities) -> list[Software]:
-    return [sw for sw in capabilities.software if sw.type != PRESENCE_TYPE]

@@ -44,6 +44,17 @@ def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+def _key_from_env(name: str, command: str, whose: str) -> str | None:
+    """The private key in $`name`; None, said on stderr, when it holds none."""
+    key = _env(name)
+    try:
+        gen_id(key)
+    except CryptoError:
+        print(f"{command} needs {whose} key in ${name}", file=sys.stderr)
+        return None
+    return key
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m wasm_executor.admission", description=(__doc__ or "").splitlines()[0])
     p.add_argument("--db", default=_env("WASM_ADMISSION_DB", "admission.db"), help="the SQLite file (default: $WASM_ADMISSION_DB)")
@@ -120,11 +131,8 @@ async def cmd_fleet(args: argparse.Namespace, store: Store) -> int:
     from ..errors import RPCError
     from .fleet import members, table
 
-    member = _env("COLONIES_PRVKEY")
-    try:
-        gen_id(member)
-    except CryptoError:
-        print("fleet needs a colony member's key in $COLONIES_PRVKEY", file=sys.stderr)
+    member = _key_from_env("COLONIES_PRVKEY", "fleet", "a colony member's")
+    if member is None:
         return 2
     async with ColoniesClient(args.server) as client:
         try:
@@ -142,11 +150,8 @@ async def serve(args: argparse.Namespace, store: Store) -> int:
     from ..client import ColoniesClient
     from .service import AdmissionService
 
-    colony_prvkey = _env("COLONIES_COLONY_PRVKEY")
-    try:
-        gen_id(colony_prvkey)
-    except CryptoError:
-        print("serve needs the colony owner's key in $COLONIES_COLONY_PRVKEY", file=sys.stderr)
+    colony_prvkey = _key_from_env("COLONIES_COLONY_PRVKEY", "serve", "the colony owner's")
+    if colony_prvkey is None:
         return 2
     member = _env("COLONIES_PRVKEY") or None
     if member is None:

@@ -35,6 +35,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 LEAVE_WHYS = ("closed", "frozen")  # what a page says of its leave (`?why=`)
+BAD_LEAVE = {"reason": "bad request", "error": "a leave is JSON {leave: {...}, signature}: see wasm_executor/joining.py"}
 
 async def _signed_body(request: web.Request, key: str, names: tuple[str, ...]) -> tuple[dict[str, str], str] | None:
     """A join's or a leave's body, `{key: {...}, signature}`: its fields named `names` (each text
@@ -210,13 +211,13 @@ class AdmissionService:
         colony, so the server requeues what it held. Bound to its latest admission (`admitted_at`)."""
         remote = request.remote or ""
         parsed = await _signed_body(request, "leave", LEAVE_FIELDS)
+        if parsed is None:
+            return _json(400, BAD_LEAVE)
+        fields, signature = parsed
         try:
-            if parsed is None:
-                raise ValueError
-            fields, signature = parsed
             signer = recid(signed_text(fields, LEAVE_FIELDS), signature)
-        except (ValueError, CryptoError):
-            return _json(400, {"reason": "bad request", "error": "a leave is JSON {leave: {...}, signature}: see wasm_executor/joining.py"})
+        except CryptoError:
+            return _json(400, BAD_LEAVE)
         executorid, name = fields["executorid"], fields["executorname"]
         admission = self.store.admission(executorid)
         if signer != executorid or admission is None or admission["colonyname"] != fields["colonyname"] \
