@@ -15,22 +15,20 @@ import os
 import re
 import shlex
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
-from tools.colonies_cli import DEMO_CALLS, exec_argv, run_cli
+from tools.colonies_cli import DEMO_CALLS, exec_argv
+from tools.colonyos import COLONIES_MODULE, COLONIES_VERSION, Deployment, colonies_module_dir, ensure_go
+from tools.daemons import read_pid, start_daemon, stop_daemon
 from tools.devenv import read_dev_env, write_dev_env
 from tools.layout import (
     ADMISSION_DB,
     ADMISSION_PORT,
-    COLONIES_BIN,
     COLONY_NAME,
     DIST,
     GO_REFERENCE_BIN,
@@ -38,23 +36,18 @@ from tools.layout import (
     PYODIDE_TEST_OUT,
     ROOT,
     SERVE_PORT,
-    SERVER_PORT,
     STATE,
     TEST_DISTRIBUTION_DIR,
     TEST_INDEX_DIR,
     TOOLS,
     TOOLS_BIN,
-    USER_NAME,
     VENV,
     WEB_OUT,
 )
+from tools.steps import StepFailed, answers_200, apt_install, port_free, run, say
 
-COLONIES_VERSION = "v1.9.12"
-COLONIES_MODULE = "github.com/colonyos/colonies"
 PYODIDE_VERSION = "314.0.7"
 PYODIDE_PYTHON = "3.14"
-PG_PORT = 50432  # first choice; another checkout's cluster may hold it (see pg_port)
-ETCD_CLIENT_PORT, ETCD_PEER_PORT, RELAY_PORT = 23100, 24100, 25100
 
 # Pure wheels the browser needs at run time (the wheel's own dependency closure), and micropip,
 # which a slot loads only to install shipped code's `requires` from the page owner's package index.
@@ -87,223 +80,7 @@ PYODIDE_RUNTIME_FILES = [
 ]
 
 
-class StepFailed(RuntimeError):
-    """A set-up step failed; the message names the step, the command and its output."""
-
-
-def say(msg: str) -> None:
-    print(f"[build] {msg}", flush=True)
-
-
-def run(
-    step: str,
-    cmd: list[str],
-    *,
-    env: dict[str, str] | None = None,
-    cwd: Path | None = None,
-    capture: bool = False,
-    check: bool = True,
-) -> subprocess.CompletedProcess[str]:
-    """Run one command of a named step; on failure raise with its output attached."""
-    started = time.monotonic()
-    proc = subprocess.run(
-        cmd,
-        env=env,
-        cwd=cwd,
-        text=True,
-        stdout=subprocess.PIPE if capture else None,
-        stderr=subprocess.STDOUT if capture else None,
-    )
-    elapsed = time.monotonic() - started
-    if elapsed > 5:
-        say(f"{step}: {'done' if proc.returncode == 0 else 'ended'} after {elapsed:.0f} s")
-    if check and proc.returncode != 0:
-        out = (proc.stdout or "")[-4000:]
-        raise StepFailed(f"step '{step}' failed (exit {proc.returncode}): {' '.join(cmd)}\n{out}")
-    return proc
-
-
-def is_root() -> bool:
-    return hasattr(os, "geteuid") and os.geteuid() == 0
-
-
-def apt_install(step: str, packages: list[str]) -> None:
-    prefix = [] if is_root() else ["sudo"]
-    stamp = Path("/var/lib/apt/lists")
-    fresh = any(stamp.glob("*Packages*")) if stamp.exists() else False
-    if not fresh:
-        say(f"{step}: apt-get update")
-        run(step, [*prefix, "apt-get", "update", "-q"])
-    say(f"{step}: apt-get install {' '.join(packages)} (this can take a few minutes)")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    proc = run(step, [*prefix, "apt-get", "install", "-y", "-q", *packages], env=env, check=False)
-    if proc.returncode != 0:
-        # An old package list is the usual cause: refresh once and retry.
-        run(step, [*prefix, "apt-get", "update", "-q"])
-        run(step, [*prefix, "apt-get", "install", "-y", "-q", *packages], env=env)
-
-
-# --------------------------------------------------------------------------- PostgreSQL
-
-
-def pg_bin_dir() -> Path | None:
-    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    return candidates[-1].parent if candidates else None
-
-
-def ensure_postgres_installed() -> Path:
-    bindir = pg_bin_dir()
-    if bindir is None:
-        apt_install("install PostgreSQL", ["postgresql"])
-        bindir = pg_bin_dir()
-    if bindir is None:
-        raise StepFailed("step 'install PostgreSQL': initdb not found after apt-get install postgresql")
-    return bindir
-
-
-def as_pg_user(cmd: list[str]) -> list[str]:
-    """PostgreSQL refuses to run as root: drop to the 'postgres' system user when we are root."""
-    if is_root():
-        return ["runuser", "-u", "postgres", "--", *cmd]
-    return cmd
-
-
-def pg_base() -> Path:
-    """Where this checkout's PostgreSQL cluster lives.
-
-    As root the server runs as the 'postgres' user, who may not be able to reach a checkout
-    under a private home directory; its own home is always reachable, so the cluster goes
-    there, one per checkout (named by a hash of the checkout's path).
-    """
-    if is_root():
-        tag = hashlib.sha256(str(ROOT).encode()).hexdigest()[:10]
-        return Path("/var/lib/postgresql") / f"wasm-executor-{tag}"
-    return STATE / "postgres"
-
-
-def port_free(port: int) -> bool:
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a closed connection in TIME_WAIT does not hold the port
-        try:
-            s.bind((HOST, port))
-        except OSError:
-            return False
-    return True
-
-
-def pg_port() -> int:
-    """This checkout's PostgreSQL port: chosen once (the first free one from PG_PORT) and kept."""
-    path = STATE / "pg.port"
-    if path.exists():
-        return int(path.read_text())
-    port = next(p for p in range(PG_PORT, PG_PORT + 100) if port_free(p))
-    STATE.mkdir(parents=True, exist_ok=True)
-    path.write_text(str(port))
-    return port
-
-
-def pg_dirs() -> tuple[Path, Path, Path]:
-    base = pg_base()
-    return base / "data", base / "sock", base / "postgres.log"
-
-
-def pg_pid() -> int | None:
-    data, _, _ = pg_dirs()
-    pidfile = data / "postmaster.pid"
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        pid = int(pidfile.read_text().splitlines()[0])
-        if pid_alive(pid):
-            return pid
-    return None
-
-
-def start_postgres(owner_id: str) -> None:
-    """This checkout's cluster, started. `owner_id` (the server key's ID) marks whose data it
-    holds: a fresh clone at the path of an earlier one makes new keys, and the earlier clone's
-    database (its colony, owned by the old keys) would refuse them, so that cluster starts afresh."""
-    bindir = ensure_postgres_installed()
-    data, sock, log = pg_dirs()
-    marker = data.parent / "owner.id"
-    if (data / "PG_VERSION").exists() and (not marker.exists() or marker.read_text() != owner_id):
-        say(f"the PostgreSQL cluster in {data.parent} holds an earlier checkout's data (other keys): starting it afresh")
-        if pg_pid():
-            run("stop PostgreSQL", as_pg_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]), capture=True)
-        shutil.rmtree(data.parent)
-    if pg_pid():
-        return
-    data.parent.mkdir(parents=True, exist_ok=True)
-    if not (data / "PG_VERSION").exists():
-        say(f"initialising a PostgreSQL cluster for this checkout in {data.parent}")
-        data.mkdir(parents=True, exist_ok=True)
-        sock.mkdir(parents=True, exist_ok=True)
-        if is_root():
-            for p in (data.parent, data, sock):
-                shutil.chown(p, "postgres", "postgres")
-            data.chmod(0o700)
-        run(
-            "initdb",
-            as_pg_user([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
-            capture=True,
-        )
-        marker.write_text(owner_id)
-    port = pg_port()
-    say(f"starting PostgreSQL on {HOST}:{port}")
-    opts = f"-p {port} -c listen_addresses={HOST} -k {sock}"
-    try:
-        run(
-            "start PostgreSQL",
-            as_pg_user([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", opts, "-w", "start"]),
-            capture=True,
-        )
-    except StepFailed as exc:
-        tail = log.read_text(errors="replace")[-1500:] if log.exists() else ""
-        raise StepFailed(f"{exc}\n--- {log} ---\n{tail}") from None
-
-
-def stop_postgres() -> None:
-    bindir = pg_bin_dir()
-    data, _, _ = pg_dirs()
-    if bindir and pg_pid():
-        say("stopping PostgreSQL")
-        run("stop PostgreSQL", as_pg_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]), capture=True)
-
-
-# --------------------------------------------------------------------------- colonies
-
-
-def ensure_go() -> str:
-    go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
-    if not go:
-        apt_install("install Go", ["golang-go"])
-        go = shutil.which("go")
-    if not go:
-        raise StepFailed("step 'install Go': no 'go' on PATH")
-    return go
-
-
-def colonies_module_dir(go: str) -> Path:
-    """The pinned colonies module's source in the Go module cache (downloaded if missing)."""
-    info = run("go mod download", [go, "mod", "download", "-json", f"{COLONIES_MODULE}@{COLONIES_VERSION}"], capture=True)
-    return Path(json.loads(info.stdout)["Dir"])
-
-
-def ensure_colonies() -> Path:
-    exe = COLONIES_BIN
-    if exe.exists():
-        return exe
-    go = ensure_go()
-    TOOLS_BIN.mkdir(parents=True, exist_ok=True)
-    say(f"installing the ColonyOS server and CLI {COLONIES_VERSION} with go install (a few minutes)")
-    env = dict(os.environ, GOBIN=str(TOOLS_BIN), GOFLAGS="-mod=mod")
-    proc = run("go install colonies", [go, "install", f"{COLONIES_MODULE}/cmd@{COLONIES_VERSION}"], env=env, capture=True, check=False)
-    if proc.returncode == 0 and (TOOLS_BIN / "cmd").exists():
-        (TOOLS_BIN / "cmd").rename(exe)
-        return exe
-    # The module proxy here answers 403 to the @v/list look-up `go install` makes for its
-    # deprecation check; the pinned version itself downloads fine, so build it from the module cache.
-    say("go install was refused by the module proxy; building the same pinned module from the module cache")
-    run("go build colonies", [go, "build", "-o", str(exe), "./cmd"], cwd=colonies_module_dir(go), env=env, capture=True)
-    return exe
+# --------------------------------------------------------------------------- ColonyOS
 
 
 def ensure_go_reference() -> Path:
@@ -330,140 +107,8 @@ def ensure_go_reference() -> Path:
     return exe
 
 
-def generate_key(exe: Path) -> tuple[str, str]:
-    out = run("generate key", [str(exe), "security", "generate"], capture=True).stdout
-    prv = re.search(r"PrvKey=([0-9a-f]{64})", out)
-    ident = re.search(r"Id=([0-9a-f]{64})", out)
-    if not prv or not ident:
-        raise StepFailed(f"step 'generate key': unexpected output: {out}")
-    return prv.group(1), ident.group(1)
-
-
-def load_keys(exe: Path) -> dict[str, str]:
-    """Fresh keys at first `up` (never upstream's well-known dev keys), kept for later runs."""
-    path = STATE / "keys.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    STATE.mkdir(parents=True, exist_ok=True)
-    keys: dict[str, str] = {}
-    for role in ("server", "colony", "user"):
-        keys[f"{role}_prvkey"], keys[f"{role}_id"] = generate_key(exe)
-    path.write_text(json.dumps(keys, indent=2))
-    path.chmod(0o600)
-    return keys
-
-
-def server_env(keys: dict[str, str]) -> dict[str, str]:
-    return {
-        "COLONIES_SERVER_HOST": HOST,
-        "COLONIES_SERVER_PORT": str(SERVER_PORT),
-        "COLONIES_TLS": "false",
-        "COLONIES_COLONY_NAME": COLONY_NAME,
-        "COLONIES_COLONY_ID": keys["colony_id"],
-        "COLONIES_COLONY_PRVKEY": keys["colony_prvkey"],
-        "COLONIES_SERVER_ID": keys["server_id"],
-        "COLONIES_SERVER_PRVKEY": keys["server_prvkey"],
-        "COLONIES_ID": keys["user_id"],
-        "COLONIES_PRVKEY": keys["user_prvkey"],
-        "COLONIES_DB_HOST": HOST,
-        "COLONIES_DB_PORT": str(pg_port()),
-        "COLONIES_DB_USER": "postgres",
-        "COLONIES_DB_PASSWORD": "unused-trust-auth",
-        "COLONIES_DB_TIMESCALEDB": "false",
-        "COLONIES_ALLOW_EXECUTOR_REREGISTER": "true",
-        "COLONIES_VERBOSE": "false",
-        "TZ": "UTC",  # the server refuses to start without it
-    }
-
-
-def answers_200(url: str, timeout: float = 1.0) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as r:
-            return r.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def health_ok() -> bool:
-    return answers_200(f"http://{HOST}:{SERVER_PORT}/health")
-
-
 def admission_ok() -> bool:
     return answers_200(f"http://{HOST}:{ADMISSION_PORT}/health")
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie still answers kill(0); it is not running.
-    with contextlib.suppress(OSError):
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    return True
-
-
-def read_pid(name: str) -> int | None:
-    with contextlib.suppress(OSError, ValueError):
-        pid = int((STATE / f"{name}.pid").read_text())
-        if pid_alive(pid):
-            return pid
-    return None
-
-
-def start_daemon(
-    name: str, step: str, cmd: list[str], env: dict[str, str], healthy: Callable[[], bool], timeout: float, poll: float,
-) -> None:
-    """Run `cmd` in its own session from the checkout, output to .colonies/NAME.log, pid in NAME.pid;
-    return once `healthy()`. Fail with the log's tail if it exits, or after `timeout` s unhealthy."""
-    log = open(STATE / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child process
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ, **env), stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    (STATE / f"{name}.pid").write_text(str(proc.pid))
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            tail = (STATE / f"{name}.log").read_text(errors="replace")[-3000:]
-            raise StepFailed(f"step '{step}' failed: {' '.join(cmd)} exited {proc.returncode}\n{tail}")
-        if healthy():
-            return
-        time.sleep(poll)
-    proc.terminate()
-    raise StepFailed(f"step '{step}': /health did not answer 200 within {timeout:g} s (see .colonies/{name}.log)")
-
-
-def start_server(exe: Path, env: dict[str, str]) -> None:
-    if read_pid("server") and health_ok():
-        return
-    etcd_dir = STATE / "etcd"
-    etcd_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [
-        str(exe), "server", "start", "--initdb", "--port", str(SERVER_PORT),
-        "--etcdname", "server1", "--etcdhost", HOST,
-        "--etcdclientport", str(ETCD_CLIENT_PORT), "--etcdpeerport", str(ETCD_PEER_PORT),
-        "--relayport", str(RELAY_PORT), "--etcddatadir", str(etcd_dir), "--insecure",
-    ]
-    say(f"starting the ColonyOS server on {HOST}:{SERVER_PORT} (log: .colonies/server.log)")
-    start_daemon("server", "start server", cmd, env, health_ok, timeout=90, poll=0.5)
-
-
-def bootstrap(env: dict[str, str], keys: dict[str, str]) -> None:
-    """Create colony `dev` and its user unless the database already has them (it keeps them across down/up)."""
-    ls = run_cli(["colony", "ls"], env, keys["server_prvkey"])
-    if ls.returncode == 0 and re.search(rf"\b{re.escape(COLONY_NAME)}\b.*{keys['colony_id']}", ls.stdout):
-        return
-    say(f"creating colony '{COLONY_NAME}' and user '{USER_NAME}'")
-    add = run_cli(["colony", "add", "--name", COLONY_NAME, "--colonyid", keys["colony_id"]], env, keys["server_prvkey"])
-    if add.returncode != 0 and "exist" not in (add.stdout + add.stderr).lower():
-        raise StepFailed(f"step 'add colony' failed:\n{add.stdout}{add.stderr}")
-    user = run_cli(
-        ["user", "add", f"--name={USER_NAME}", "--email=dev@example.invalid", "--phone=0", f"--userid={keys['user_id']}"],
-        env, keys["colony_prvkey"],
-    )
-    if user.returncode != 0 and "exist" not in (user.stdout + user.stderr).lower():
-        raise StepFailed(f"step 'add user' failed:\n{user.stdout}{user.stderr}")
 
 
 def admission_env() -> dict[str, str]:
@@ -476,58 +121,43 @@ def admission_env() -> dict[str, str]:
 
 def start_admission(py: Path, env: dict[str, str]) -> None:
     """The admission service (join by link) beside the server; it keeps its invites in .colonies/admission.db."""
-    if read_pid("admission") and admission_ok():
+    if read_pid(STATE, "admission") and admission_ok():
         return
     if not port_free(ADMISSION_PORT):
         raise StepFailed(f"step 'start admission service': port {ADMISSION_PORT} on {HOST} is taken by another program")
     # Pages served from this machine on any port (`demo --port N`, the tests' own servers) may join.
     cmd = [str(py), "-m", "wasm_executor.admission", "serve", "--port", str(ADMISSION_PORT), "--allow-origin", f"http://{HOST}:*"]
     say(f"starting the admission service on {HOST}:{ADMISSION_PORT} (log: .colonies/admission.log)")
-    start_daemon("admission", "start admission service", cmd, env, admission_ok, timeout=10, poll=0.1)
+    start_daemon(STATE, "admission", "start admission service", cmd, env, admission_ok, timeout=10, poll=0.1)
 
 
-def cmd_up(_: argparse.Namespace | None = None) -> int:
-    exe = ensure_colonies()
-    keys = load_keys(exe)
-    env = server_env(keys)
-    start_postgres(keys["server_id"])
-    start_server(exe, env)
-    bootstrap(env, keys)
+def cmd_up(args: argparse.Namespace | None = None) -> int:
+    replicas = getattr(args, "replicas", None) or 1
+    deployment = Deployment()
+    deployment.up(replicas)
+    env = deployment.env()
     env.update(admission_env())
     start_admission(ensure_venv(), env)
     write_dev_env(env)
-    say(f"ColonyOS is up: http://{HOST}:{SERVER_PORT}  colony '{COLONY_NAME}'; admission service http://{HOST}:{ADMISSION_PORT}")
+    what = "ColonyOS" if replicas == 1 else f"ColonyOS ({replicas} replicas behind haproxy)"
+    say(f"{what} is up: {deployment.url}  colony '{COLONY_NAME}'; admission service http://{HOST}:{ADMISSION_PORT}")
     say("use it from a shell with:  source .colonies/dev.env")
     return 0
 
 
 def cmd_down(_: argparse.Namespace | None = None) -> int:
-    for name in ("serve", "admission", "server"):
-        pid = read_pid(name)
-        if pid:
-            say(f"stopping {name} (pid {pid})")
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGTERM)
-            for _ in range(100):
-                if not pid_alive(pid):
-                    break
-                time.sleep(0.1)
-            else:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(pid, signal.SIGKILL)
-        (STATE / f"{name}.pid").unlink(missing_ok=True)
-    stop_postgres()
+    for name in ("serve", "admission"):
+        stop_daemon(STATE, name, say)
+    Deployment().down()
     return 0
 
 
 def cmd_status(_: argparse.Namespace | None = None) -> int:
-    pg = pg_pid()
-    srv = read_pid("server")
-    web = read_pid("serve")
-    print(f"postgres : {'running, pid ' + str(pg) if pg else 'stopped'}")
-    print(f"server   : {'running, pid ' + str(srv) if srv else 'stopped'}; /health {'200' if health_ok() else 'no answer'}")
+    for line in Deployment().status_lines():
+        print(line)
+    web = read_pid(STATE, "serve")
     print(f"web page : {'serving, pid ' + str(web) if web else 'stopped'}")
-    adm = read_pid("admission")
+    adm = read_pid(STATE, "admission")
     print(f"admission: {'running, pid ' + str(adm) if adm else 'stopped'}; /health {'200' if admission_ok() else 'no answer'}")
     return 0
 
@@ -695,7 +325,7 @@ def cmd_build(args: argparse.Namespace | None = None) -> int:
 
 
 def serve_in_background(port: int) -> int:
-    pid = read_pid("serve")
+    pid = read_pid(STATE, "serve")
     if pid:
         return pid
     if not port_free(port):
@@ -749,7 +379,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"  {link}")
     print("  then click 'Join'. No key is typed: the admission service adds and approves the executor.")
     print(f"Or open  http://{HOST}:{args.port}/  and click 'Start Executor'.")
-    print(f"  Server URL: http://{HOST}:{SERVER_PORT}   Colony name: {COLONY_NAME}")
+    print(f"  Server URL: {Deployment().url}   Colony name: {COLONY_NAME}")
     print(f"  Colony private key (dev convenience; or leave it empty and approve the executor): {keys['colony_prvkey']}")
     print()
     print("Then, in a shell:")
@@ -801,7 +431,10 @@ def cmd_lint(_: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python build.py", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("up", help="bring up a real local ColonyOS (PostgreSQL + server v1.9.12) on 127.0.0.1").set_defaults(fn=cmd_up)
+    p = sub.add_parser("up", help="bring up a real local ColonyOS (PostgreSQL + server v1.9.12) on 127.0.0.1")
+    p.add_argument("--replicas", type=int, default=1, metavar="N",
+                   help="run N server replicas (one PostgreSQL, leader election over etcd) behind haproxy on the same URL")
+    p.set_defaults(fn=cmd_up)
     sub.add_parser("down", help="stop what `up` and `demo` started").set_defaults(fn=cmd_down)
     sub.add_parser("status", help="say what runs").set_defaults(fn=cmd_status)
     p = sub.add_parser("build", help="build the wheel and the offline bundle in dist/web")
