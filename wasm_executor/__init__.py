@@ -27,6 +27,7 @@ _WHERE = {
     "Colony": "objects",
     "Conditions": "objects",
     "ConnectionFailed": "errors",
+    "GatewayError": "errors",
     "CryptoError": "crypto",
     "ENV": "objects",
     "ERR": "objects",

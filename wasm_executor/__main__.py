@@ -22,12 +22,13 @@ from .engine.process_slots import ProcessSlots
 from .events import Event, State, describe
 from .joining import parse_join_link
 from .terminal import safe_line
-from .urls import BadServerURL, check_server_url, server_url_from_env
+from .urls import BadServerURL, check_server_url, check_server_urls, server_url_from_env
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m wasm_executor", description=(__doc__ or "").splitlines()[0])
-    p.add_argument("--server", default=server_url_from_env(), help="server URL (default from COLONIES_SERVER_*)")
+    p.add_argument("--server", default=server_url_from_env(),
+                   help="server URL, or several replicas' URLs separated by commas (default from COLONIES_SERVER_*)")
     p.add_argument("--colony", default=os.environ.get("COLONIES_COLONY_NAME", "dev"), help="colony name")
     p.add_argument("--name", default=None, help="executor name (default: cli-<first 8 of its ID>)")
     p.add_argument("--type", default="wasm", dest="executortype", help="executor type (default: wasm)")
@@ -67,7 +68,7 @@ async def run(args: argparse.Namespace) -> int:
         print(f"bad --prvkey: {exc}", file=sys.stderr)
         return 2
     try:
-        args.server = check_server_url(args.server)
+        args.server = check_server_urls(args.server)
     except BadServerURL as exc:
         print(f"--server: {exc}", file=sys.stderr)
         return 2
@@ -78,7 +79,7 @@ async def run(args: argparse.Namespace) -> int:
     if args.join:
         try:
             link = parse_join_link(args.join)
-            args.server = check_server_url(link.server)
+            args.server = check_server_urls(link.server)
             check_server_url(link.admission, what="Admission URL")
         except (ValueError, BadServerURL) as exc:
             print(f"--join: {exc}", file=sys.stderr)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from .envelope import build_request, parse_reply
-from .errors import ProtocolError, RequestTimeout, ServerError
+from .errors import ProtocolError, RequestTimeout, ServerError, TransportError
 from .objects import (
     CANCELLED,
     FAILED,
@@ -37,7 +37,8 @@ from .objects import (
     User,
     WorkflowSpec,
 )
-from .transport import Transport, default_transport
+from .servers import Servers
+from .transport import Transport, WebSocket, default_transport
 
 M = TypeVar("M", bound=Model)
 
@@ -71,11 +72,27 @@ def _many(cls: type[M], data: Any) -> list[M]:
     return [cls.from_dict(item) for item in data]
 
 
+def _pubsub_url(base: str) -> str:
+    if base.startswith("https://"):
+        return "wss://" + base.removeprefix("https://") + "/pubsub"
+    return "ws://" + base.removeprefix("http://") + "/pubsub"
+
+
 class ColoniesClient:
-    def __init__(self, server_url: str, transport: Transport | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
-        self.server_url = server_url.rstrip("/")
+    """`server_url`: one server (or the load balancer in front of replicas), or several replicas'
+    URLs (a list, or one text with commas or spaces): a call that cannot reach one fails as
+    `TransportError`, and the caller's next try goes to the next (see `servers.Servers`)."""
+
+    def __init__(self, server_url: str | Sequence[str], transport: Transport | None = None,
+                 timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.servers = Servers(server_url)
         self.transport = transport or default_transport()
         self.timeout = timeout
+
+    @property
+    def server_url(self) -> str:
+        """The server the next call goes to."""
+        return self.servers.current()
 
     @property
     def api_url(self) -> str:
@@ -83,16 +100,33 @@ class ColoniesClient:
 
     @property
     def pubsub_url(self) -> str:
-        base = self.server_url
-        if base.startswith("https://"):
-            return "wss://" + base.removeprefix("https://") + "/pubsub"
-        return "ws://" + base.removeprefix("http://") + "/pubsub"
+        return _pubsub_url(self.server_url)
 
     async def rpc(self, msgtype: str, payload: dict[str, Any], prvkey: str | None, timeout: float | None = None) -> Any:
         """Send one message and return the decoded reply payload (``None`` for an empty reply)."""
         body = build_request(msgtype, payload, prvkey)
-        status, text = await self.transport.post(self.api_url, body, timeout or self.timeout)
-        return parse_reply(status, text)
+        url = self.servers.current()
+        try:
+            status, text = await self.transport.post(f"{url}/api", body, timeout or self.timeout)
+            reply = parse_reply(status, text)
+        except TransportError:
+            self.servers.failed(url)
+            raise
+        except ServerError:
+            self.servers.answered(url)
+            raise
+        self.servers.answered(url)
+        return reply
+
+    async def _connect_ws(self) -> WebSocket:
+        url = self.servers.current()
+        try:
+            ws = await self._connect_ws()
+        except TransportError:
+            self.servers.failed(url)
+            raise
+        self.servers.answered(url)
+        return ws
 
     async def aclose(self) -> None:
         await self.transport.aclose()
@@ -363,7 +397,7 @@ class ColoniesClient:
         subscribe (the server says "executor not found" to another key, as `ServerError`).
         `sent` is set once the request is on its way."""
         payload = {"colonyname": colonyname, "executortype": executortype, "state": state, "timeout": timeout}
-        ws = await self.transport.connect_ws(self.pubsub_url, self.timeout)
+        ws = await self._connect_ws()
         try:
             await ws.send(build_request("subscribeprocessesmsg", payload, prvkey))
             if sent is not None:
@@ -391,7 +425,7 @@ class ColoniesClient:
         """
         payload = {"processid": processid, "name": channelname, "afterseq": afterseq, "timeout": timeout}
         received: list[ChannelEntry] = []
-        ws = await self.transport.connect_ws(self.pubsub_url, self.timeout)
+        ws = await self._connect_ws()
         try:
             await ws.send(build_request("subscribechannelmsg", payload, prvkey))
             while True:

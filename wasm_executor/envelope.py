@@ -12,7 +12,11 @@ import json
 from typing import Any
 
 from .crypto import gen_signature
-from .errors import ProtocolError, ServerError
+from .errors import GatewayError, ProtocolError, ServerError
+
+# What a proxy or load balancer answers when it has no server to pass a request to (haproxy's and
+# nginx's pages are HTML): our transport's connection failure, one hop further.
+GATEWAY_STATUSES = frozenset({502, 503, 504})
 
 # The only messages the server accepts without a signature.
 UNSIGNED = frozenset({"versionmsg", "getserverinfomsg"})
@@ -49,6 +53,8 @@ def parse_reply(status: int, body: str) -> Any:
         # (v1.9.12, a log line PostgreSQL refused): the first one is the answer.
         envelope = json.JSONDecoder().raw_decode(body.strip())[0] if body.strip() else {}
     except ValueError:
+        if status in GATEWAY_STATUSES:
+            raise GatewayError(f"no ColonyOS server answered behind the proxy: {body.strip()[:200] or 'empty reply'}", status) from None
         if status != 200:
             raise ServerError(body.strip()[:500] or f"HTTP {status}", status) from None
         raise ProtocolError(f"reply is not JSON: {body[:200]!r}") from None

@@ -1,9 +1,10 @@
 """The SDK's exception tree.
 
 Kinds of failure are told apart by type, never by message text: trouble on the way
-(`TransportError`: a connection that could not be made, `ConnectionFailed`, or a request that
-ran out of time, `RequestTimeout`) is worth a retry; a well-formed error reply from the server
-(`ServerError`, with its HTTP `status`) and a reply we cannot read (`ProtocolError`) are not.
+(`TransportError`: a connection that could not be made, `ConnectionFailed`, a load balancer
+with no server behind it, `GatewayError`, or a request that ran out of time, `RequestTimeout`)
+is worth a retry; a well-formed error reply from the server (`ServerError`, with its HTTP
+`status`) and a reply we cannot read (`ProtocolError`) are not.
 An empty `assign` long-poll is not an error at all: `assign` returns ``None``.
 """
 
@@ -32,6 +33,11 @@ class TransportError(RPCError):
 
 class ConnectionFailed(TransportError):
     """The server could not be reached (refused, reset, DNS, CORS, network down)."""
+
+
+class GatewayError(TransportError):
+    """A proxy or load balancer in front of the server answered for it that no server could
+    (HTTP 502, 503 or 504 without the server's own error reply): nothing reached ColonyOS."""
 
 
 class RequestTimeout(TransportError):

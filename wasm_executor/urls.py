@@ -12,6 +12,8 @@ import os
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from .servers import split_urls
+
 
 def server_url_from_env(env: Mapping[str, str] = os.environ) -> str:
     """The server that COLONIES_SERVER_HOST, COLONIES_SERVER_PORT and COLONIES_TLS name (the CLI's variables)."""
@@ -31,6 +33,15 @@ def check_server_url(text: str, page_scheme: str | None = None, what: str = "Ser
         return _checked(text, page_scheme)
     except BadServerURL as exc:
         raise BadServerURL(str(exc).replace("Server URL", what)) from None
+
+
+def check_server_urls(text: str, page_scheme: str | None = None) -> str:
+    """One server URL, or several (the replicas of one cluster, see `servers.Servers`) separated
+    by commas or spaces, each checked by the one rule; the same text back, normalised."""
+    urls = split_urls(text or "")
+    if len(urls) <= 1:
+        return check_server_url(urls[0] if urls else "", page_scheme)
+    return ", ".join(check_server_url(url, page_scheme, f"Server URL {i}") for i, url in enumerate(urls, 1))
 
 
 def _checked(text: str, page_scheme: str | None) -> str:

@@ -34,7 +34,7 @@ from .events import (
     to_message,
 )
 from .resources import WASM32_HEAP_MIB
-from .urls import BadServerURL, check_server_url
+from .urls import BadServerURL, check_server_url, check_server_urls
 
 _prvkey = ""  # the executor's own key: loaded from the worker's store, never sent to the page
 _executor: ColonyExecutor | None = None
@@ -128,7 +128,7 @@ def start(command: Start) -> None:
         post(LogLine("the executor's key is not loaded yet"))
         return
     try:
-        server_url = check_server_url(command.server_url, page_scheme())
+        server_url = check_server_urls(command.server_url, page_scheme())
         admission_url = check_server_url(command.admission_url, page_scheme(), "Admission URL") if command.invite else ""
         index = check_server_url(command.package_index, page_scheme(), "Package index URL") if command.package_index else ""
         distribution = (check_server_url(command.pyodide_distribution, page_scheme(), "Pyodide distribution URL")

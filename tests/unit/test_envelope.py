@@ -10,7 +10,15 @@ import pytest
 
 from wasm_executor.crypto import gen_id, recid
 from wasm_executor.envelope import build_error_reply, build_request, encode_payload, parse_reply
-from wasm_executor.errors import ConnectionFailed, ProtocolError, RequestTimeout, RPCError, ServerError
+from wasm_executor.errors import (
+    ConnectionFailed,
+    GatewayError,
+    ProtocolError,
+    RequestTimeout,
+    RPCError,
+    ServerError,
+    TransportError,
+)
 
 DATA = Path(__file__).parents[1] / "data"
 VECTORS = json.loads((DATA / "crypto-vectors.json").read_text())
@@ -79,8 +87,26 @@ def test_error_status_comes_from_the_payload() -> None:
 
 def test_non_json_error_body() -> None:
     with pytest.raises(ServerError) as info:
-        parse_reply(502, "Bad Gateway")
-    assert info.value.status == 502 and "Bad Gateway" in info.value.message
+        parse_reply(500, "Internal Server Error")
+    assert info.value.status == 500 and "Internal Server Error" in info.value.message
+
+
+HAPROXY_503 = "<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>"
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_a_load_balancer_without_a_server_is_trouble_on_the_way_not_an_answer(status: int) -> None:
+    with pytest.raises(GatewayError) as info:
+        parse_reply(status, HAPROXY_503)
+    assert isinstance(info.value, TransportError) and info.value.conn_err() and info.value.status == status
+    assert "No server is available" in info.value.message
+
+
+def test_the_servers_own_503_stays_its_answer() -> None:
+    body = build_error_reply(503, "Colony assignments are paused")
+    with pytest.raises(ServerError) as info:
+        parse_reply(503, body)
+    assert info.value.paused and not isinstance(info.value, TransportError)
 
 
 @pytest.mark.parametrize("body", ["not json", "[1,2]", '{"payload": "%%%"}'])

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from wasm_executor.urls import BadServerURL, check_server_url
+from wasm_executor.urls import BadServerURL, check_server_url, check_server_urls
 
 
 @pytest.mark.parametrize(("text", "reason"), [
@@ -37,3 +39,13 @@ def test_an_https_page_cannot_call_an_http_server_and_says_so() -> None:
         check_server_url("http://127.0.0.1:50080", page_scheme="https")
     assert check_server_url("https://127.0.0.1:50080", page_scheme="https") == "https://127.0.0.1:50080"
     assert check_server_url("http://127.0.0.1:50080", page_scheme="http") == "http://127.0.0.1:50080"
+
+
+def test_several_replicas_urls_are_each_checked_and_given_back_normalised() -> None:
+    text = " http://127.0.0.1:50090/, http://127.0.0.1:50091  http://127.0.0.1:50092 "
+    assert check_server_urls(text) == "http://127.0.0.1:50090, http://127.0.0.1:50091, http://127.0.0.1:50092"
+    assert check_server_urls("http://127.0.0.1:50080/") == "http://127.0.0.1:50080"  # one is one
+    with pytest.raises(BadServerURL, match=re.escape("Server URL 2 must start with http:// or https://; did you mean http://127.0.0.1:50091?")):
+        check_server_urls("http://127.0.0.1:50090, 127.0.0.1:50091")
+    with pytest.raises(BadServerURL, match="Server URL is empty"):
+        check_server_urls(" , ")

@@ -55,6 +55,7 @@ class ColonyExecutor:
         self.session = Session.of(config, self.client)
         self.executorid = self.session.executorid
         self.report = Reporter(on_event, self.executorid)
+        self.client.servers.on_move = self.report.server_moved  # several replicas' URLs: the log says which
         self._stop = asyncio.Event()
         self._stop_now = asyncio.Event()
         # The same two signals as futures, for the hot path (`retry.unless_stopped` says why).
@@ -66,8 +67,7 @@ class ColonyExecutor:
         self.report.on_state = self.presence.changed
         delivery = Delivery(self.session, self._delivery_retry, self.report.log)
         self._handler = Handler(config, self.session, slots, self.report, delivery, self._delivery_retry, self._count)
-        self.done = 0
-        self.failed = 0
+        self.done = self.failed = 0
         self._in_hand: set[str] = set()  # processids from assign until their result is delivered
         self._let_go: dict[str, float] = {}  # processid -> when it left _in_hand (the newest LET_GO_KEPT)
         self._free: asyncio.Queue[int] = asyncio.Queue()
@@ -193,6 +193,7 @@ class ColonyExecutor:
                     await retry.failed(trouble, self.report.say_unreachable(State.POLLING))
                 else:
                     retry.succeeded()
+                    self.report.reachable()
         except Stopped:
             pass
         # Stopping: the poll is cut. Anything the server assigned meanwhile is served, not left RUNNING.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from ..errors import TransportError
@@ -17,6 +18,7 @@ class Reporter:
         self.state = State.STOPPED
         self.detail = ""
         self.on_state: Callable[[], None] = lambda: None  # after every change of state
+        self._unreachable_since: float | None = None  # an outage, in the log when it starts and ends
 
     def emit(self, event: Event) -> None:
         self._sink(event)
@@ -36,8 +38,21 @@ class Reporter:
 
         def on_retry(exc: BaseException, delay: float) -> None:
             if isinstance(exc, TransportError):
+                if self._unreachable_since is None:
+                    self._unreachable_since = time.monotonic()
+                    self.log(f"server unreachable ({exc}); retrying")
                 self.set_state(state, f"server unreachable ({exc}); retrying in {delay:g} s")
             else:
                 self.set_state(state, f"the server answered {exc}; retrying in {delay:g} s")
 
         return on_retry
+
+    def reachable(self) -> None:
+        """The server answered: an outage the log told of is over."""
+        if self._unreachable_since is not None:
+            self.log(f"the server answers again, after {time.monotonic() - self._unreachable_since:.1f} s")
+            self._unreachable_since = None
+
+    def server_moved(self, old: str, new: str, back: bool) -> None:
+        """The client went from one replica to another (see servers.Servers)."""
+        self.log(f"back to server {new}: it answers again" if back else f"server {old} did not answer: now using {new}")

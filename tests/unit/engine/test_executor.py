@@ -220,6 +220,14 @@ async def test_a_result_is_delivered_through_an_outage() -> None:
         assert (await run.result(colony.submit("echo", "after").processid)).status == Outcome.DONE
 
 
+def logged(run: object) -> list[str]:
+    return [e.message for e in run.events if isinstance(e, LogLine)]  # type: ignore[attr-defined]
+
+
+def last_state_change(run: object) -> StateChanged:
+    return next(e for e in reversed(run.events) if isinstance(e, StateChanged))  # type: ignore[attr-defined]
+
+
 async def test_polling_backs_off_through_an_outage_says_so_and_resets() -> None:
     colony = FakeColony()
     async with serving(colony, first_backoff=0.01, max_backoff=0.04) as run:
@@ -228,7 +236,9 @@ async def test_polling_backs_off_through_an_outage_says_so_and_resets() -> None:
         details = [e.detail for e in run.events if isinstance(e, StateChanged) and "unreachable" in e.detail]
         assert [d.split("retrying in ")[1] for d in details[:3]] == ["0.01 s", "0.02 s", "0.04 s"]
         colony.down = False
-        await run.until(lambda: run.states()[-1] == State.POLLING and run.events[-1].detail == "")  # type: ignore[union-attr]
+        await run.until(lambda: any(m.startswith("the server answers again, after ") for m in logged(run)))
+        assert sum(m.startswith("server unreachable") for m in logged(run)) == 1  # once per outage, not per retry
+        await run.until(lambda: run.states()[-1] == State.POLLING and last_state_change(run).detail == "")
         assert run.executor.state == State.POLLING
         colony.down = True
         count = len(run.events)
