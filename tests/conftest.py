@@ -1,4 +1,5 @@
-"""Shared fixtures: the real local ColonyOS (from `python build.py up`) and its keys.
+"""Shared fixtures: the real local ColonyOS (from `python build.py up`) and its keys, one Chromium
+and the bundle served.
 
 A test that needs the server and finds none FAILS with the command that brings it up;
 nothing here skips. Point the suite at another server with the same COLONIES_* variables
@@ -15,9 +16,12 @@ from datetime import UTC, datetime
 
 import pytest
 import pytest_asyncio
+from playwright.async_api import Browser
 
 from tests.helpers.colony import Colony, TestExecutor, unique
+from tools.browser import chromium
 from tools.devenv import read_dev_env, server_url
+from tools.serve import serve_bundle
 from wasm_executor import RUNNING, WAITING, ColoniesClient, Executor, gen_prvkey
 
 
@@ -27,6 +31,20 @@ def jobs_dir(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> object:
     path = tmp_path / "jobs"  # type: ignore[operator]
     monkeypatch.setenv("WASM_EXECUTOR_JOBS", str(path))
     return path
+
+
+@pytest_asyncio.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """One Chromium for the session (the browser and cluster tests)."""
+    async with chromium() as b:
+        yield b
+
+
+@pytest.fixture(scope="session")
+def page_url() -> Iterator[str]:
+    """The bundle, served once."""
+    with serve_bundle() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
