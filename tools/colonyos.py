@@ -134,6 +134,9 @@ class Deployment:
         return [Replica(f"server{i + 1}", REPLICA_API_PORT + o + i, ETCD_CLIENT_PORT + o + i, ETCD_PEER_PORT + o + i,
                         RELAY_PORT + o + i) for i in range(n)]
 
+    def replica(self, name: str) -> Replica:
+        return next(r for r in self.replicas() if r.name == name)
+
     def keys(self) -> dict[str, str]:
         """Fresh keys at first `up` (never upstream's well-known dev keys), kept for later runs."""
         path = self.state / "keys.json"

@@ -148,6 +148,15 @@ class PollMode(Event):
 
 
 @dataclass(frozen=True)
+class ServerInUse(Event):
+    """Given several servers (replicas' URLs): the one the executor talks to now (servers.py)."""
+
+    kind: ClassVar[str] = "server"
+    url: str
+    servers: int
+
+
+@dataclass(frozen=True)
 class Farewell(Event):
     """A signed request the page sends (`navigator.sendBeacon`) when it goes away or is frozen,
     so that the processes this executor holds go back to the queue at once and run elsewhere:
@@ -179,6 +188,8 @@ def describe(event: Event) -> str | None:
         return f"{event.status:>9} {event.funcname}({' '.join(event.args)}) -> {result}  [{event.millis} ms, slot {event.slot}]"
     if isinstance(event, LogLine):
         return f"  {event.message}"
+    if isinstance(event, ServerInUse):
+        return f"  using server {event.url} (of {event.servers})"
     if isinstance(event, Registered):
         return f"  registered with {event.slots} slot(s); functions: {', '.join(event.functions)}"
     return None

@@ -270,6 +270,11 @@ function apply(msg) {
     case "log":
       log(msg.message);
       break;
+    case "server":  // several servers given: the one in use (wasm_executor/servers.py)
+      $("server-in-use").textContent = `${msg.url} (of ${msg.servers})`;
+      $("server-in-use").dataset.url = msg.url;
+      $("server-in-use").hidden = $("server-in-use-label").hidden = false;
+      break;
     case "functions":
       showFunctions(msg);
       break;
@@ -356,6 +361,7 @@ let standingBy = null;  // while this tab waits for it: abort to give up
 
 function start(command) {
   sessionStorage.setItem(SERVING_STORE, JSON.stringify(command));
+  $("server-in-use").hidden = $("server-in-use-label").hidden = true;  // shown again if several servers are given
   $("try-line").textContent = `colonies function exec --func add --args 5 --args 3 --targettype ${command.executortype || "wasm"} --wait --out`;
   if (!navigator.locks || letLockGo) { serve(command); return; }
   navigator.locks.request(SERVING_LOCK, { ifAvailable: true }, (lock) => {

@@ -7,6 +7,7 @@ to everyone directly."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable
 
@@ -19,7 +20,7 @@ from tools.browser import start_executor, wait_state
 from tools.colonyos import Deployment
 from tools.layout import ARTIFACTS
 from wasm_executor import RUNNING, SUCCESS, WAITING, ColoniesClient, Process
-from wasm_executor.events import ProcessStarted
+from wasm_executor.events import LogLine, ProcessStarted
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
@@ -47,6 +48,15 @@ async def submit_all(client: ColoniesClient, colony: Colony, cfg, total: int) ->
     for start in range(0, total, 50):
         ps += await asyncio.gather(*(one(i) for i in range(start, min(start + 50, total))))
     return ps
+
+
+def own_replica(cluster: Deployment, url: str) -> str | None:
+    return next((r.name for r in cluster.replicas() if r.url == url), None)
+
+
+async def page_server(page: Page) -> str:
+    """The server a page uses: shown when it was given several, else the one URL it was given."""
+    return await page.get_attribute("#server-in-use", "data-url") or await page.input_value("#server-url")
 
 
 async def page_count(page: Page, selector: str) -> int:
@@ -97,7 +107,12 @@ async def served_through_failover(
 
             await until("a quarter served", lambda: at_least(TOTAL // 4), 180)
             leader = await asyncio.to_thread(cluster.leader)
-            victim = next(r.name for r in cluster.replicas() if r.name != leader)
+            on_killed = [await page_server(p) for p in pages] + [executor.client.server_url]
+            # The first page's own replica, unless it is the leader (killed later) or the balancer is
+            # in front: so that the first page sees one of the two kills, whichever replica it took.
+            victim = own_replica(cluster, on_killed[0])
+            if victim in (None, leader):
+                victim = next(r.name for r in cluster.replicas() if r.name != leader)
             await asyncio.to_thread(cluster.kill, victim)
             seen.append(f"{victim} killed at {await done()} done")
             await until("half served", lambda: at_least(TOTAL // 2), 180)
@@ -106,19 +121,34 @@ async def served_through_failover(
             await until("three quarters served", lambda: at_least(3 * TOTAL // 4), 180)
             leader = await asyncio.to_thread(cluster.leader)
             assert leader, "no replica says it leads"
+            on_leader = [await page_server(p) for p in pages] + [executor.client.server_url]
             await asyncio.to_thread(cluster.kill, leader)
             seen.append(f"{leader} (the leader) killed at {await done()} done")
             await until("all served", lambda: at_least(TOTAL), 300)
             seen.append(f"new leader: {await asyncio.to_thread(cluster.leader)}")
             cpython_started = sum(isinstance(e, ProcessStarted) for e in rec.events)
+            cpython_log = [e.message for e in rec.events if isinstance(e, LogLine)]
         page_started = [int(await p.get_attribute("#status", "data-started") or 0) for p in pages]
         assert [await page_count(p, "#failed-count") for p in pages] == [0] * PAGES
         assert cpython_started + sum(page_started) == TOTAL, (cpython_started, page_started)  # none started twice
         ARTIFACTS.mkdir(exist_ok=True)
         await pages[0].screenshot(path=str(ARTIFACTS / f"cluster-{'direct' if ',' in urls else 'balanced'}.png"), full_page=True)
-        for page in pages:
-            log = await page.locator("#log li").all_text_contents()
-            seen += [f"page: {line}" for line in log if "unreachable" in line or "retry" in line]
+        logs = [await page.locator("#log li").all_text_contents() for page in pages] + [cpython_log]
+        moves = [[re.search(r"server (\S+) did not answer", line)[1] for line in log if "did not answer" in line]
+                 for log in logs]
+        if "," in urls:
+            # Each executor whose replica was killed under it said so and moved (the first page
+            # always: its replica is one of the two killed); none left a replica never killed.
+            killed = [cluster.replica(victim).url, cluster.replica(leader).url]
+            for who, left, *was_on in zip([*names, "cpython"], moves, on_killed, on_leader, strict=True):
+                assert set(left) <= set(killed), (who, left)
+                assert {url for url, dead in zip(was_on, killed, strict=True) if url == dead} <= set(left), (who, left)
+            assert moves[0], logs[0]
+            seen.append(f"on the first kill the executors used {on_killed}, on the second {on_leader}")
+        else:
+            assert moves == [[]] * (PAGES + 1)  # one URL, the balancer's: nowhere to move
+        seen += [f"{who}: {line}" for who, log in zip([*names, "cpython"], logs, strict=True) for line in log
+                 if "did not answer" in line or "unreachable" in line or "answers again" in line]
     finally:
         for ctx in contexts:
             await ctx.close()

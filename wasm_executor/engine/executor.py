@@ -55,7 +55,7 @@ class ColonyExecutor:
         self.session = Session.of(config, self.client)
         self.executorid = self.session.executorid
         self.report = Reporter(on_event, self.executorid)
-        self.client.servers.on_move = self.report.server_moved  # several replicas' URLs: the log says which
+        self.report.follow(self.client.servers)  # several replicas' URLs: which one is in use, and moves
         self._stop = asyncio.Event()
         self._stop_now = asyncio.Event()
         # The same two signals as futures, for the hot path (`retry.unless_stopped` says why).

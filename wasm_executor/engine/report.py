@@ -6,7 +6,8 @@ import time
 from collections.abc import Callable
 
 from ..errors import TransportError
-from ..events import Event, LogLine, State, StateChanged
+from ..events import Event, LogLine, ServerInUse, State, StateChanged
+from ..servers import Servers
 
 EventSink = Callable[[Event], None]
 
@@ -19,6 +20,7 @@ class Reporter:
         self.detail = ""
         self.on_state: Callable[[], None] = lambda: None  # after every change of state
         self._unreachable_since: float | None = None  # an outage, in the log when it starts and ends
+        self._servers = 1
 
     def emit(self, event: Event) -> None:
         self._sink(event)
@@ -53,6 +55,14 @@ class Reporter:
             self.log(f"the server answers again, after {time.monotonic() - self._unreachable_since:.1f} s")
             self._unreachable_since = None
 
+    def follow(self, servers: Servers) -> None:
+        """Several servers: tell which one is in use, now and whenever the client moves."""
+        self._servers = len(servers.urls)
+        servers.on_move = self.server_moved
+        if servers.several:
+            self.emit(ServerInUse(servers.current(), self._servers))
+
     def server_moved(self, old: str, new: str, back: bool) -> None:
         """The client went from one replica to another (see servers.Servers)."""
         self.log(f"back to server {new}: it answers again" if back else f"server {old} did not answer: now using {new}")
+        self.emit(ServerInUse(new, self._servers))

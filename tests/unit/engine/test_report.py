@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from wasm_executor.engine.report import Reporter
 from wasm_executor.errors import ConnectionFailed
-from wasm_executor.events import Event, LogLine, State, StateChanged
+from wasm_executor.events import Event, LogLine, ServerInUse, State, StateChanged
+from wasm_executor.servers import Servers
 
 
 def test_an_outage_is_logged_when_it_starts_and_when_it_ends() -> None:
@@ -30,3 +31,15 @@ def test_a_move_between_servers_says_which_and_why() -> None:
         "server http://a did not answer: now using http://b",
         "back to server http://a: it answers again",
     ]
+
+
+def test_with_several_servers_the_one_in_use_is_told_at_once_and_on_each_move() -> None:
+    events: list[Event] = []
+    report = Reporter(events.append, "ex")
+    servers = Servers(["http://a", "http://b"], shuffle=False)
+    report.follow(servers)
+    servers.failed("http://a")
+    assert [e for e in events if isinstance(e, ServerInUse)] == [ServerInUse("http://a", 2), ServerInUse("http://b", 2)]
+    events.clear()
+    report.follow(Servers("http://lb"))
+    assert events == []  # one URL (a server, or its balancer): nothing to tell
