@@ -121,7 +121,7 @@ class ColoniesClient:
     async def _connect_ws(self) -> WebSocket:
         url = self.servers.current()
         try:
-            ws = await self._connect_ws()
+            ws = await self.transport.connect_ws(_pubsub_url(url), self.timeout)
         except TransportError:
             self.servers.failed(url)
             raise

@@ -91,6 +91,7 @@ async def test_stream_yields_each_item_while_the_function_still_runs(colony, cli
             states.append(len(processes))
         assert seen == [{"i": i} for i in range(4)]
         assert states[:3] == [1, 1, 1]  # the first items came while the process was still RUNNING
+        assert (pool.last_stream.live, pool.last_stream.at_end) == (4, 0)  # type: ignore[union-attr]
 
         got = []
         with pytest.raises(RemoteError) as caught:

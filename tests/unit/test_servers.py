@@ -109,3 +109,11 @@ def test_a_move_is_told_once_each_way(clock: Clock) -> None:
     clock.now += 1.01
     s.answered(A)
     assert moves == [(A, B, False), (B, A, True)]
+
+
+async def test_a_websocket_that_cannot_connect_moves_the_client_on_too() -> None:
+    client = ColoniesClient(A, transport=TwoDownTransport())
+    client.servers = Servers([A, B], shuffle=False)
+    with pytest.raises(ConnectionFailed):
+        await client.subscribe_channel("p", "stream", 0, 1, "k")
+    assert client.server_url == B

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import logging
 import secrets
 import sys
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -29,14 +29,17 @@ from typing import Any
 
 from ..client import ColoniesClient
 from ..errors import RequestTimeout, RPCError
-from ..objects import CANCELLED, FAILED, RUNNING, SUCCESS, ChannelEntry, FunctionSpec, Process, ProcessGraph, WorkflowSpec
-from ..remote import END, ERROR, FUNCNAME, STREAM_CHANNEL
+from ..objects import CANCELLED, FAILED, SUCCESS, FunctionSpec, Process, ProcessGraph, WorkflowSpec
+from ..remote import FUNCNAME, STREAM_CHANNEL
 from .errors import RemoteError
 from .jobs import MapRun, Progress
 from .manifest import Manifest
 from .provenance import Provenance, provenance
 from .shipping import function_source, required
+from .streaming import Delivery, read_stream
 from .units import failure
+
+log = logging.getLogger(__name__)
 
 COLLECT_CHECK_EVERY = 30  # seconds `collect` waits on the last step before it looks at the whole graph
 CALLS_AT_ONCE = 64  # `run` and `stream` calls in flight when the pool has no `concurrency`
@@ -58,6 +61,7 @@ class Pool:
         self.last_job = ""  # the job of the latest map (for `attach`)
         self.last_cancelled = 0  # processes the latest map cancelled when it was stopped
         self.suspects: set[str] = set()  # executors whose results lost a vote (`replicas`), by name
+        self.last_stream: Delivery | None = None  # how the latest stream's items came
 
     def spec(
         self, fn: Callable[..., Any], args: Iterable[Any], kwargs: dict[str, Any], requires: Iterable[str] | None = None,
@@ -183,16 +187,18 @@ class Pool:
 
             async for part in pool.stream(count_up, 5): ...
 
-        They travel through the process's channel while it runs. The process's output holds them
-        all, so none is lost if the channel cannot be read (the process was quick, or the
-        connection dropped): those come when it ends. An exception in `fn` is `RemoteError`
-        after the items made before it."""
+        They travel through the process's channel while it runs (on every server given: see
+        `streaming`). The process's output holds them all, so none is lost if the channel cannot
+        be read (the process was quick, the connection dropped, the executor's replica is not
+        ours): those come when it ends. `last_stream` says how many came which way. An exception
+        in `fn` is `RemoteError` after the items made before it."""
         spec = self.spec(fn, args, kwargs, requires)
         spec.channels = [STREAM_CHANNEL]
         async with self._limit:
             process = await self.client.submit(spec, self.prvkey)
+            self.last_stream = delivery = Delivery(process.processid, servers=len(self.client.servers.urls))
             items: asyncio.Queue[tuple[bool, Any]] = asyncio.Queue()  # (False, item) ... (True, None)
-            reader = asyncio.ensure_future(self._read_stream(process, items))
+            reader = asyncio.ensure_future(read_stream(self.client, self.prvkey, process, items))
             received = 0
             try:
                 while True:
@@ -208,43 +214,10 @@ class Pool:
         if ended.state != SUCCESS:
             raise await self._remote_error(ended)
         everything = ended.output[0] if ended.output and isinstance(ended.output[0], list) else []
+        delivery.live, delivery.at_end = received, max(len(everything) - received, 0)
+        log.info("%s", delivery)
         for item in everything[received:]:  # what the channel did not carry
             yield item
-
-    async def _read_stream(self, process: Process, items: asyncio.Queue[tuple[bool, Any]]) -> None:
-        """Put the channel's items in `items` until the stream ends or the process does; then (True, None)."""
-        after, ended = 0, False
-
-        def take(entries: list[ChannelEntry]) -> bool:
-            """Queue the new items; False (stop listening) once the end or the error is there."""
-            nonlocal after, ended
-            for entry in entries:
-                if entry.sequence <= after:
-                    continue
-                after = entry.sequence
-                if entry.type in (END, ERROR):
-                    ended = True
-                    return False
-                items.put_nowait((False, json.loads(entry.payload_bytes())))
-            return True
-
-        try:
-            while True:
-                current = await self.client.get_process(process.processid, self.prvkey)
-                if current.state in (SUCCESS, FAILED, CANCELLED):
-                    return
-                if current.state != RUNNING:  # the channel exists once an executor has the process
-                    with contextlib.suppress(RequestTimeout):
-                        await self.client.subscribe_process(process, RUNNING, 10, self.prvkey)
-                    continue
-                try:
-                    await self.client.subscribe_channel(process.processid, STREAM_CHANNEL, after, 30, self.prvkey, take)
-                except RPCError:
-                    await asyncio.sleep(0.5)  # the channel is gone (the process ended) or the server is away: look again
-                if ended:
-                    return
-        finally:
-            items.put_nowait((True, None))
 
     # ------------------------------------------------------------------ workflows: one graph on the server
 
