@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from ..crypto import CryptoError, gen_id
 from ..joining import JoinLink
-from ..urls import server_url_from_env
+from ..urls import check_server_urls, server_url_from_env
 from .store import Store
 
 DEFAULT_PORT = 50081
@@ -81,7 +81,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     i.add_argument("--page", default=_env("WASM_PAGE_URL", "http://127.0.0.1:8000/"), help="the page URL (default: $WASM_PAGE_URL)")
     i.add_argument("--admission", default=_env("WASM_ADMISSION_URL", f"http://127.0.0.1:{DEFAULT_PORT}"),
                    help="this service's URL as browsers reach it (default: $WASM_ADMISSION_URL)")
-    i.add_argument("--server", default=server_url_from_env(), help="the ColonyOS server as browsers reach it")
+    i.add_argument("--server", default=server_url_from_env(),
+                   help="the ColonyOS server as browsers reach it (several replicas' URLs: separated by commas)")
     sub.add_parser("list", help="the invites")
     r = sub.add_parser("revoke", help="end an invite")
     r.add_argument("invite_id", metavar="ID")
@@ -98,8 +99,9 @@ def _when(t: float | None) -> str:
 
 
 def cmd_invite(args: argparse.Namespace, store: Store) -> int:
+    server = check_server_urls(args.server)  # before the invite is made: a bad URL makes none
     invite, text = store.create_invite(args.colony, args.executortype, args.uses, args.expires, args.location)
-    link = JoinLink(page=args.page, server=args.server.rstrip("/"), colony=args.colony, admission=args.admission.rstrip("/"),
+    link = JoinLink(page=args.page, server=server, colony=args.colony, admission=args.admission.rstrip("/"),
                     invite=text, executortype=args.executortype, location=args.location, code=args.code)
     print(f"invite {invite.id}: {invite.uses} use(s) for type '{invite.executortype}'"
           f"{' at ' + invite.locationname if invite.locationname else ''} in colony '{invite.colonyname}', "
