@@ -191,8 +191,6 @@ setInterval(() => {
 const pending = { processes: new Map(), slots: new Map(), other: [] };
 let frameRequested = false;
 const RENDER_EVERY = 250;
-const ended = [];  // performance.now() of each process end in the last THROUGHPUT_WINDOW ms
-const THROUGHPUT_WINDOW = 10000;
 
 let started = 0;  // processes this page started: more than it ended would mean one ran twice
 
@@ -202,7 +200,7 @@ function queue(msg) {
     pending.processes.delete(msg.processid);  // re-insert: Map order is arrival order
     pending.processes.set(msg.processid, msg);
     if (pending.processes.size > MAX_ROWS) pending.processes.delete(pending.processes.keys().next().value);
-    if (msg.done !== undefined) { ended.push(performance.now()); chart.ended(); }
+    if (msg.done !== undefined) chart.ended();
   } else if (msg.type === "slot") {
     pending.slots.set(msg.slot, msg);
   } else {
@@ -231,9 +229,7 @@ function render() {
 }
 
 function showThroughput() {
-  const now = performance.now();
-  while (ended.length && ended[0] < now - THROUGHPUT_WINDOW) ended.shift();
-  $("throughput").textContent = `${(ended.length / (THROUGHPUT_WINDOW / 1000)).toFixed(1)} processes/s`;
+  $("throughput").textContent = `${chart.perSecond().toFixed(1)} processes/s`;
 }
 
 function apply(msg) {

@@ -1,5 +1,6 @@
-// A small picture of the throughput: processes finished per 5 s over the last 5 minutes, drawn
-// as one SVG polyline (attributes only: the page's CSP allows no inline style or script).
+// The page's throughput, counted once: processes finished per 5 s over the last 5 minutes, drawn
+// as one SVG polyline (attributes only: the page's CSP allows no inline style or script), and the
+// rate now (the last full 5 s and the part of the current 5 s gone by).
 const BUCKET_MS = 5000;
 const BUCKETS = 60;
 const WIDTH = 300;
@@ -29,6 +30,12 @@ export class ThroughputChart {
       this.buckets.push(0);
       this.since += BUCKET_MS;
     }
+  }
+
+  perSecond() {
+    this.roll();
+    const seconds = (BUCKET_MS + performance.now() - this.since) / 1000;
+    return (this.buckets[BUCKETS - 2] + this.buckets[BUCKETS - 1]) / seconds;
   }
 
   draw() {

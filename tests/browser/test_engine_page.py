@@ -154,7 +154,7 @@ async def test_200_echoes_through_a_10_s_outage_none_lost_none_run_twice(slot_pa
             assert (got.state, got.output, got.retries) == (SUCCESS, [str(i)], 0)
         assert await slot_page.page.text_content("#done-count") == "200"  # each delivered once
         rate = float((await slot_page.page.text_content("#throughput")).split()[0])
-        assert rate > 0  # the last 10 s saw the drain after the outage
+        assert rate > 0  # the last 5 to 10 s saw the drain after the outage
         assert await slot_page.page.locator("#processes tbody tr").count() == 50  # the table stays capped
         running = await client.get_processes(slot_page.colony.name, 100, RUNNING, user, executortype=slot_page.executortype)
         assert running == []
