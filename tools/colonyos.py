@@ -137,6 +137,10 @@ class Deployment:
     def replica(self, name: str) -> Replica:
         return next(r for r in self.replicas() if r.name == name)
 
+    def replica_at(self, url: str) -> str | None:
+        """The name of the replica answering at `url` (None: not one of them, e.g. the balancer)."""
+        return next((r.name for r in self.replicas() if r.url == url), None)
+
     def keys(self) -> dict[str, str]:
         """Fresh keys at first `up` (never upstream's well-known dev keys), kept for later runs."""
         path = self.state / "keys.json"

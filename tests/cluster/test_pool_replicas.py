@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cluster.test_replicas import own_replica
 from tests.helpers.colony import Colony, unique
 from tests.helpers.engine import config_for, running
 from tools.colonyos import Deployment
@@ -44,5 +43,5 @@ async def test_map_of_200_and_stream_of_20_across_replicas(replicated: Colony, c
         assert delivery is not None and delivery.live + delivery.at_end == 20
         if through == "replica URLs":
             assert (delivery.live, delivery.servers) == (20, 3), str(delivery)  # every replica listened on
-        used = {own_replica(cluster, e.client.server_url) for e in (a, b)} | {own_replica(cluster, client.server_url)}
+        used = {cluster.replica_at(e.client.server_url) for e in (a, b)} | {cluster.replica_at(client.server_url)}
     print(f"\n{through}: {delivery}; replicas used: {sorted(str(u) for u in used)}")

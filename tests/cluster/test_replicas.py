@@ -50,10 +50,6 @@ async def submit_all(client: ColoniesClient, colony: Colony, cfg, total: int) ->
     return ps
 
 
-def own_replica(cluster: Deployment, url: str) -> str | None:
-    return next((r.name for r in cluster.replicas() if r.url == url), None)
-
-
 async def page_server(page: Page) -> str:
     """The server a page uses: shown when it was given several, else the one URL it was given."""
     return await page.get_attribute("#server-in-use", "data-url") or await page.input_value("#server-url")
@@ -110,7 +106,7 @@ async def served_through_failover(
             on_killed = [await page_server(p) for p in pages] + [executor.client.server_url]
             # The first page's own replica, unless it is the leader (killed later) or the balancer is
             # in front: so that the first page sees one of the two kills, whichever replica it took.
-            victim = own_replica(cluster, on_killed[0])
+            victim = cluster.replica_at(on_killed[0])
             if victim in (None, leader):
                 victim = next(r.name for r in cluster.replicas() if r.name != leader)
             await asyncio.to_thread(cluster.kill, victim)

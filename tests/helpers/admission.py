@@ -69,7 +69,7 @@ class Admission:
 
 @contextlib.contextmanager
 def admission_service(colony: Colony, db: Path, page_url: str = "http://127.0.0.1:8000/",
-                      rate: float | None = None, burst: float | None = None) -> Iterator[Admission]:
+                      rate: float | None = None, burst: float | None = None, server: str | None = None) -> Iterator[Admission]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, **colony.env, "WASM_ADMISSION_DB": str(db), "WASM_ADMISSION_URL": url, "WASM_PAGE_URL": page_url}
@@ -79,6 +79,8 @@ def admission_service(colony: Colony, db: Path, page_url: str = "http://127.0.0.
         args += ["--rate", str(rate)]
     if burst is not None:
         args += ["--burst", str(burst)]
+    if server is not None:  # else the colony's own, from its COLONIES_SERVER_*
+        args += ["--server", server]
     service = Admission(url, db, env, args)
     service.start()
     try:
