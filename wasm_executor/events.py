@@ -200,7 +200,10 @@ def describe(event: Event) -> str | None:
 
 @dataclass(frozen=True)
 class Start:
-    """Start serving. Field names are `ExecutorConfig`'s; the executor's own key is the worker's."""
+    """Start serving: the page's form. Every field is `ExecutorConfig`'s of the same name, except
+    the slot pool's three (`PAGE_ONLY`); the executor's own key is the worker's. Made from what a
+    page sent, it is clean: text trimmed, an empty colony key None, whole numbers, consent only
+    when it is a real `true` (`CommandError` otherwise)."""
 
     server_url: str
     colonyname: str
@@ -215,6 +218,24 @@ class Start:
     admission_url: str = ""  # from a join link: join through the admission service with this invite
     invite: str = ""
     locationname: str = ""
+
+    PAGE_ONLY: ClassVar[tuple[str, ...]] = ("slots", "package_index", "pyodide_distribution")  # the slots' settings
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.type == "str" and not isinstance(value, str):
+                object.__setattr__(self, f.name, "" if value is None else str(value))
+            if isinstance(getattr(self, f.name), str):
+                object.__setattr__(self, f.name, getattr(self, f.name).strip())
+        object.__setattr__(self, "colony_prvkey", str(self.colony_prvkey).strip() if self.colony_prvkey else None)
+        try:
+            object.__setattr__(self, "slots", max(1, int(self.slots or 1)))
+            object.__setattr__(self, "slot_memory_mib", max(0, int(self.slot_memory_mib or 0)))
+        except (TypeError, ValueError):
+            raise CommandError(f"start: slots and memory per slot are whole numbers, got {self.slots!r}, "
+                               f"{self.slot_memory_mib!r}") from None
+        object.__setattr__(self, "allow_code", self.allow_code is True)  # consent is explicit: only a real true counts
 
 
 @dataclass(frozen=True)
@@ -280,17 +301,4 @@ def parse_command(message: dict[str, Any]) -> Command:
         raise CommandError(f"{kind}: {exc}") from None
     if isinstance(command, Hold):
         return Hold(values.get("held") is not False, str(values.get("reason") or ""))
-    if isinstance(command, Start):
-        numbers = ("slots", "slot_memory_mib", "allow_code")
-        text = {k: (str(v).strip() if v is not None else None) for k, v in values.items() if k not in numbers}
-        try:
-            slots, memory = max(1, int(values.get("slots") or 1)), max(0, int(values.get("slot_memory_mib") or 0))
-        except (TypeError, ValueError):
-            raise CommandError(f"start: slots and memory per slot are whole numbers, got {values.get('slots')!r}, "
-                               f"{values.get('slot_memory_mib')!r}") from None
-        command = dataclasses.replace(
-            command, **{k: v for k, v in text.items() if k != "colony_prvkey"},
-            colony_prvkey=text.get("colony_prvkey") or None, slots=slots, slot_memory_mib=memory,
-            allow_code=values.get("allow_code") is True,  # consent is explicit: only a real true counts
-        )
     return command

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from wasm_executor.events import (
@@ -58,3 +60,20 @@ def test_events_become_page_messages_and_terminal_lines() -> None:
     ended = ProcessEnded("p", "add", ["1", "2"], 0, Outcome.DONE, ["3"], "", 1.5, 1, 0)
     assert describe(ended) == "     done add(1 2) -> 3  [1.5 ms, slot 0]"
     assert to_message(ended)["status"] == "done"
+
+
+def test_start_speaks_executor_configs_names_besides_the_slots_own_settings() -> None:
+    from wasm_executor.engine.config import ExecutorConfig
+
+    config = {f.name for f in dataclasses.fields(ExecutorConfig)}
+    start = {f.name for f in dataclasses.fields(Start)}
+    assert start - config == set(Start.PAGE_ONLY)
+    assert "prvkey" not in start  # the executor's key never comes from the page
+
+
+def test_a_start_made_in_python_is_as_clean_as_one_parsed() -> None:
+    made = Start(" http://127.0.0.1:50080 ", "dev ", "a", "wasm", colony_prvkey="", slots="2", allow_code="yes")  # type: ignore[arg-type]
+    assert made == parse_command({**START, "server_url": "http://127.0.0.1:50080", "colonyname": "dev", "executorname": "a",
+                                  "executortype": "wasm", "slots": 2})
+    with pytest.raises(CommandError):
+        Start("http://x", "dev", "a", "wasm", slots="many")  # type: ignore[arg-type]
