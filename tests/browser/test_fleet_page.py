@@ -6,7 +6,11 @@ the invite and why a page left. Real Chromium (a raw-CDP one for the hidden tab)
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+import secrets
+import urllib.error
+import urllib.request
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,15 +21,17 @@ from tests.helpers.admission import Admission, admission_service
 from tests.helpers.colony import unique
 from tools.browser import attached, detached_chromium, wait_state
 from tools.cdp import open_tab_in_front, page_session
+from tools.layout import ARTIFACTS
 from wasm_executor import SUCCESS, ColoniesClient, FunctionSpec
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
+ADMIN_TOKEN = secrets.token_urlsafe(16)
 ROW = re.compile(r"^(\S+)\s+(\S+)\s+(.+?)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+([\d.]+)\s+(.+)$")
 
 
 @pytest.fixture
 def service(colony, page_url: str, tmp_path):
-    with admission_service(colony, tmp_path / "admission.db", page_url=page_url) as s:
+    with admission_service(colony, tmp_path / "admission.db", page_url=page_url, admin_token=ADMIN_TOKEN) as s:
         yield s
 
 
@@ -99,6 +105,40 @@ async def test_the_fleet_shows_serving_paused_hidden_and_a_closed_page_gone(
             assert {row["invite"] for row in rows.values()} == {invite_id}
             assert rows[paused]["done"] == "3" and rows[serving]["done"] == "0"
             assert all(row["heard"].endswith("s ago") for row in rows.values())
+            await the_status_page_shows(browser, service, etype, {serving: "serving", paused: "paused", hidden: "hidden"})
 
             await a.context.close()  # its farewell says: closed
             await fleet_until(service, etype, {serving: "gone (closed)", paused: "paused", hidden: "hidden"})
+
+
+def fetch(url: str, authorization: str = "") -> tuple[int, str]:
+    request = urllib.request.Request(url, headers={"Authorization": authorization} if authorization else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+async def the_status_page_shows(browser: Browser, service: Admission, etype: str, want: dict[str, str]) -> None:
+    """The service's /fleet page, as the admin opens it: behind the token, the same states as the CLI;
+    looked at on a phone and a desktop."""
+    url = f"{service.url}/fleet?type={etype}"
+    assert (await asyncio.to_thread(fetch, url))[0] == 401
+    assert (await asyncio.to_thread(fetch, url, "Bearer not-the-token"))[0] == 401
+    status, text = await asyncio.to_thread(fetch, url + "&format=json", f"Bearer {ADMIN_TOKEN}")
+    assert status == 200 and {m["name"]: m["state"] for m in json.loads(text)["executors"]} == want
+    for label, width, height in (("phone", 390, 844), ("desktop", 1280, 800)):
+        context = await browser.new_context(viewport={"width": width, "height": height},
+                                            http_credentials={"username": "admin", "password": ADMIN_TOKEN})
+        try:
+            page = await context.new_page()
+            response = await page.goto(url)
+            assert response is not None and response.status == 200
+            cells = await page.locator("#fleet tbody tr").evaluate_all(
+                "rows => rows.map(r => [r.cells[0].textContent, r.cells[2].textContent])")
+            assert dict(cells) == want
+            ARTIFACTS.mkdir(exist_ok=True)
+            await page.screenshot(path=str(ARTIFACTS / f"fleet-status-{label}.png"), full_page=True)
+        finally:
+            await context.close()

@@ -69,10 +69,12 @@ class Admission:
 
 @contextlib.contextmanager
 def admission_service(colony: Colony, db: Path, page_url: str = "http://127.0.0.1:8000/",
-                      rate: float | None = None, burst: float | None = None, server: str | None = None) -> Iterator[Admission]:
+                      rate: float | None = None, burst: float | None = None, server: str | None = None,
+                      admin_token: str = "") -> Iterator[Admission]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, **colony.env, "WASM_ADMISSION_DB": str(db), "WASM_ADMISSION_URL": url, "WASM_PAGE_URL": page_url}
+    env = {**os.environ, **colony.env, "WASM_ADMISSION_DB": str(db), "WASM_ADMISSION_URL": url, "WASM_PAGE_URL": page_url,
+           "WASM_ADMISSION_ADMIN_TOKEN": admin_token}
     origin = page_url.split("/", 3)
     args = ["--port", str(port), "--allow-origin", f"{origin[0]}//{origin[2]}"]
     if rate is not None:

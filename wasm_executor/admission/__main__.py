@@ -161,12 +161,15 @@ async def serve(args: argparse.Namespace, store: Store) -> int:
               flush=True)
     origins = tuple(args.allow_origin) or (_origin(_env("WASM_PAGE_URL", "http://127.0.0.1:8000/")),)
     async with ColoniesClient(args.server) as client:
-        service = AdmissionService(store, client, args.colony, colony_prvkey, member, origins, rate=args.rate, burst=args.burst)
+        admin_token = _env("WASM_ADMISSION_ADMIN_TOKEN")
+        service = AdmissionService(store, client, args.colony, colony_prvkey, member, origins, rate=args.rate, burst=args.burst,
+                                   admin_token=admin_token)
         runner = web.AppRunner(service.app(), access_log=None)
         await runner.setup()
         await web.TCPSite(runner, args.host, args.port).start()
         print(f"admission service for colony '{args.colony}' on http://{args.host}:{args.port} "
-              f"(server {args.server}; pages from {', '.join(origins)}; store {args.db})", flush=True)
+              f"(server {args.server}; pages from {', '.join(origins)}; store {args.db}; fleet page "
+              f"{'at /fleet, behind $WASM_ADMISSION_ADMIN_TOKEN' if admin_token else 'off'})", flush=True)
         try:
             await asyncio.Event().wait()
         finally:

@@ -1,4 +1,4 @@
-"""The admission service over HTTP (aiohttp): challenges, joins, leaves, and nothing else.
+"""The admission service over HTTP (aiohttp): challenges, joins, leaves, and the admin's fleet page.
 
 It holds the colony key and uses it for three calls only: add and approve an executor, after the
 store has said yes (`Store.decide`), and remove one it admitted that asks to leave (a page going
@@ -10,6 +10,7 @@ page's origin (and only it) gets CORS. A refusal touches nothing on the colony.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 import secrets
@@ -21,9 +22,11 @@ from aiohttp import web
 
 from ..client import ColoniesClient
 from ..crypto import CryptoError, recid
-from ..errors import ServerError, TransportError
+from ..errors import RPCError, ServerError, TransportError
 from ..joining import JOIN_FIELDS, LEAVE_FIELDS, signed_text
 from ..objects import Executor
+from . import status
+from .fleet import members
 from .store import Decision, Store, refuse
 
 MAX_BODY = 4096
@@ -88,12 +91,14 @@ class AdmissionService:
         rate: float = 5.0,
         burst: float = 40.0,
         say: Callable[[str], None] = lambda line: print(line, flush=True),
+        admin_token: str = "",
     ) -> None:
         self.store, self.client = store, client
         self.colonyname, self.colony_prvkey, self.member_prvkey = colonyname, colony_prvkey, member_prvkey
         self.origins = {o.rstrip("/") for o in origins}
         self.limit = RateLimit(rate, burst)
         self.say = say
+        self.admin_token = admin_token  # "" : the fleet page is off
         self._challenges: dict[str, float] = {}  # challenge -> expiry; one use each
         self._lock = asyncio.Lock()  # one join at a time reaches the colony: names and uses stay consistent
 
@@ -105,6 +110,7 @@ class AdmissionService:
         app.router.add_post("/join", self.join)
         app.router.add_post("/leave", self.leave)
         app.router.add_get("/health", self.health)
+        app.router.add_get("/fleet", self.fleet_page)
         app.router.add_route("OPTIONS", "/{tail:.*}", self.preflight)
         return app
 
@@ -143,6 +149,29 @@ class AdmissionService:
 
     async def health(self, _request: web.Request) -> web.Response:
         return _json(200, {"colonyname": self.colonyname})
+
+    async def fleet_page(self, request: web.Request) -> web.Response:
+        """The fleet of `?type=` (default wasm) for the admin: HTML, or JSON with `&format=json` (status.py)."""
+        if not self.admin_token:
+            return _json(404, {"reason": "off", "error": "the fleet page is off: start the service with "
+                                                         "$WASM_ADMISSION_ADMIN_TOKEN set"})
+        if not status.authorized(request.headers.get("Authorization", ""), self.admin_token):
+            return web.Response(status=401, text="the fleet page needs the admin's token (as the password)\n",
+                                headers={"WWW-Authenticate": status.CHALLENGE})
+        if self.member_prvkey is None:
+            return _json(503, {"reason": "no member key", "error": "the fleet page needs $COLONIES_PRVKEY "
+                                                                   "(a colony member's key) to list executors"})
+        executortype = request.query.get("type", "wasm")
+        try:
+            rows = await members(self.client, self.colonyname, executortype, self.member_prvkey, self.store)
+        except RPCError as exc:
+            return _json(502, {"reason": "server", "error": f"the ColonyOS server did not list the executors: {exc}"})
+        if request.query.get("format") == "json":
+            return _json(200, {"colonyname": self.colonyname, "executortype": executortype,
+                               "executors": [dataclasses.asdict(m) for m in rows]})
+        return web.Response(text=status.render(rows, self.colonyname, executortype), content_type="text/html",
+                            headers={"Content-Security-Policy": status.CSP, "Cache-Control": "no-store",
+                                     "X-Content-Type-Options": "nosniff"})
 
     # ------------------------------------------------------------------ the protocol (wasm_executor/joining.py)
 
