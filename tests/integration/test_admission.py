@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import time
 import urllib.error
 import urllib.request
@@ -50,6 +51,12 @@ async def try_join(service: Admission, colony, invite: str, executortype: str, n
     return "admitted"
 
 
+async def listed_as(service: Admission, invite_id: str, state: str) -> None:
+    """Until `admission list` shows the invite in `state` (an expiry is the service's clock's)."""
+    while not re.search(rf"^{re.escape(invite_id)}\s+{state}\b", service.cli("list").stdout, re.MULTILINE):
+        await asyncio.sleep(0.1)
+
+
 def post(url: str, body: bytes, origin: str | None = None) -> tuple[int, dict[str, str], str]:
     request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "text/plain"})
     if origin:
@@ -89,12 +96,12 @@ async def test_executors_join_with_a_link_and_serve_without_the_colony_key(colon
 async def test_each_bad_join_is_refused_with_its_reason_and_the_colony_is_unchanged(colony, client, service: Admission) -> None:
     executortype = unique("jointype")
     before = await names_in_colony(colony, client)
-    expired = service.invite("--expires", "1s", "--type", executortype)[1]
+    expired_id, expired, _ = service.invite("--expires", "1s", "--type", executortype)
     used = service.invite("--uses", "1", "--type", executortype)[1]
     revoked_id, revoked, _ = service.invite("--type", executortype)
     good_id, good, _ = service.invite("--uses", "5", "--type", executortype)
     assert service.cli("revoke", revoked_id).returncode == 0
-    await asyncio.sleep(1.2)
+    await asyncio.wait_for(listed_as(service, expired_id, "expired"), 10)
     assert await try_join(service, colony, used, executortype) == "admitted"
     refusals = {
         "expired": await try_join(service, colony, expired, executortype),
